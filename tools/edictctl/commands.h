@@ -18,6 +18,10 @@ int RunCatalog(int argc, char** argv);      // cmd_compile.cc
 int RunEval(int argc, char** argv);         // cmd_eval.cc
 int RunExplain(int argc, char** argv);      // cmd_eval.cc
 int RunConformance(int argc, char** argv);  // cmd_eval.cc
+int RunKeygen(int argc, char** argv);       // cmd_keys.cc
+int RunTrust(int argc, char** argv);        // cmd_keys.cc
+int RunSign(int argc, char** argv);         // cmd_bundle.cc
+int RunVerify(int argc, char** argv);       // cmd_bundle.cc
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

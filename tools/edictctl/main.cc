@@ -14,6 +14,10 @@ constexpr Command kCommands[] = {
     {"eval", "evaluate a setting, data-use or schedule query against a policy", RunEval},
     {"explain", "explain an answer in one sentence (or with every candidate)", RunExplain},
     {"conformance", "run the conformance vectors of a directory", RunConformance},
+    {"keygen", "generate an ECDSA P-256 key pair (private PEM 0600, public .pub)", RunKeygen},
+    {"trust", "create (init) or rotate a signed trust document", RunTrust},
+    {"sign", "sign a payload into a bundle", RunSign},
+    {"verify", "verify a bundle against a trust document, as an endpoint does", RunVerify},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -1,0 +1,289 @@
+// The hot path: Resolve, MayUse, Schedule. No allocation, no locks, no I/O.
+#include "kernel/query.h"
+
+#include <cstring>
+
+namespace edict {
+namespace internal {
+namespace {
+
+bool RegionsMatch(const State& im, uint32_t slot, uint32_t index, const Context& ctx) {
+  if (ctx.region.empty() || im.root == nullptr) return false;
+  const fb::Condition* w;
+  if (slot < kCellBase) {
+    w = im.root->settings()->Get(index)->when();
+  } else if (slot < kScheduleBase) {
+    w = im.root->data_use()->Get(index)->when();
+  } else {
+    w = im.root->schedules()->Get(index)->when();
+  }
+  return AnyOf(w->regions(), ctx.region);
+}
+
+// Lowers `best` to the key of the first matching candidate of [b, e) that beats it.
+inline void Scan(const State& im, uint32_t slot, const Cand* b, const Cand* e, const Context& ctx,
+                 const CtxBits& x, uint64_t* best) {
+  for (; b != e && b->key < *best; ++b) {
+    if (FastMatch(*b, x) &&
+        ((b->need & kNeedRegions) == 0 || RegionsMatch(im, slot, KeyIndex(b->key), ctx))) {
+      *best = b->key;
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+const GroupEntry* FindBucket(const State& im, uint32_t slot, uint64_t group_hash,
+                             std::string_view g) {
+  const uint64_t h = SlotHash(group_hash, slot);
+  const uint32_t tag = EntryTag(h);
+  for (uint64_t i = h & im.table_mask;; i = (i + 1) & im.table_mask) {
+    const GroupEntry& e = im.table[i];
+    if (e.tag == 0) return nullptr;
+    if (e.tag == tag && e.slot == slot) {
+      const auto* name = reinterpret_cast<const flatbuffers::String*>(im.payload + e.name);
+      if (name->size() == g.size() && std::memcmp(name->c_str(), g.data(), g.size()) == 0) {
+        return &e;
+      }
+    }
+  }
+}
+
+uint64_t BestKey(const State& im, uint32_t slot, const Context& ctx, const CtxBits& x,
+                 uint64_t limit) {
+  uint64_t best = limit;
+  Scan(im, slot, im.cands + im.bucket_begin[slot], im.cands + im.bucket_begin[slot + 1], ctx, x,
+       &best);
+  if (im.table != nullptr) {
+    for (std::string_view g : ctx.groups) {
+      const GroupEntry* e = FindBucket(im, slot, HashGroup(g.data(), g.size()), g);
+      if (e == nullptr) continue;
+      // The sentinel (key kNoKey) ends the bucket: it never beats `best`.
+      for (const Cand* b = im.cands + e->begin; b->key < best; ++b) {
+        if (FastMatch(*b, x) &&
+            ((b->need & kNeedRegions) == 0 || RegionsMatch(im, slot, KeyIndex(b->key), ctx))) {
+          best = b->key;
+          break;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+int AtomicGroupDecider(const State& im, int setting, const Context& ctx, const CtxBits& x) {
+  const int g = catalog::kSettings[setting].atomic_group;
+  if (g < 0) return -1;
+  const AtomicGroupSpec& group = catalog::kAtomicGroups[g];
+  for (int m = 0; m < group.member_count; ++m) {
+    const int other = group.members[m];
+    if (other == setting) continue;
+    if (BestKey(im, static_cast<uint32_t>(other), ctx, x, kRecommendedKeyBase) <
+        kRecommendedKeyBase) {
+      return other;
+    }
+  }
+  return -1;
+}
+
+uint16_t ChoiceProblems(const SettingSpec& spec, const UserChoice& u, const Context& ctx) {
+  uint16_t notes = 0;
+  const bool user = (spec.setters & kSetterUser) != 0;
+  const bool organiser = (spec.setters & kSetterOrganiser) != 0 && ctx.role == Role::kOrganiser;
+  if (!user && !organiser) notes |= kNoteChoiceNotPermitted;
+  bool valid = u.value.type == spec.type;
+  if (valid && spec.type == SettingType::kEnum) {
+    valid = u.value.number >= 0 && u.value.number < spec.value_count;
+  }
+  if (valid && spec.type == SettingType::kFlags) {
+    valid = u.value.number >= 0 &&
+            (spec.value_count >= 63 || (u.value.number >> spec.value_count) == 0);
+  }
+  if (!valid) notes |= kNoteChoiceInvalid;
+  if (spec.at_account_creation && !u.made_at_account_creation && !ctx.account_creation) {
+    notes |= kNoteChoiceAfterCreation;
+  }
+  return notes;
+}
+
+Value RuleValue(const State& im, const SettingSpec& spec, uint32_t index) {
+  Value v;
+  v.type = spec.type;
+  v.number = im.rule_value[0][index];
+  if (spec.type == SettingType::kString) {
+    const fb::StringValue* s = im.root->settings()->Get(index)->value_as_StringValue();
+    v.number = 0;
+    v.text = View(s->value());
+  }
+  return v;
+}
+
+Value DefaultValue(const SettingSpec& spec) {
+  Value v;
+  v.type = spec.type;
+  v.number = spec.default_int;
+  v.text = spec.type == SettingType::kString ? spec.default_string : std::string_view();
+  return v;
+}
+
+bool Enabled(const Value& v) {
+  return v.type == SettingType::kString ? !v.text.empty() : v.number != 0;
+}
+
+int FirstBuiltin(Table<BuiltinDataUse> rules, const Context& ctx) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (ConditionMatches(rules[i].when, ctx)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int FirstBuiltin(Table<BuiltinSchedule> rules, const Context& ctx) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (ConditionMatches(rules[i].when, ctx)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool CellFixed(Table<BuiltinDataUse> rules) {
+  for (const BuiltinDataUse& b : rules) {
+    if (b.fixed) return true;
+  }
+  return false;
+}
+
+}  // namespace internal
+
+using internal::AtomicGroupDecider;
+using internal::BestKey;
+using internal::CellFixed;
+using internal::ChoiceProblems;
+using internal::CompileContext;
+using internal::CtxBits;
+using internal::DefaultValue;
+using internal::Enabled;
+using internal::FirstBuiltin;
+using internal::kCellBase;
+using internal::KeyIndex;
+using internal::kNoKey;
+using internal::kRecommendedKeyBase;
+using internal::kScheduleBase;
+using internal::kScheduleSlots;
+using internal::kSettingSlots;
+using internal::RuleValue;
+
+Resolution Snapshot::Resolve(int setting, const Context& ctx, const UserChoice* choice) const {
+  const Impl& im = *impl_;
+  Resolution r;
+  r.serial = im.serial;
+  if (setting < 0 || setting >= static_cast<int>(kSettingSlots)) {
+    r.notes = kNoteUnknownSetting;
+    return r;
+  }
+  const SettingSpec& spec = catalog::kSettings[setting];
+  r.setting = setting;
+  if (spec.fixed) {
+    r.value = DefaultValue(spec);
+    r.source = Source::kFixed;
+    r.locked = true;
+    if (choice != nullptr) r.notes |= kNoteChoiceOverriddenByLock;
+  } else {
+    const CtxBits x = CompileContext(ctx);
+    uint64_t best = BestKey(im, static_cast<uint32_t>(setting), ctx, x, kNoKey);
+    if (best >= kRecommendedKeyBase && spec.atomic_group >= 0 &&
+        AtomicGroupDecider(im, setting, ctx, x) >= 0) {
+      best = kNoKey;
+      r.notes |= kNoteAtomicGroup;
+    }
+    if (best < kRecommendedKeyBase) {
+      r.value = RuleValue(im, spec, KeyIndex(best));
+      r.source = Source::kMandatory;
+      r.locked = true;
+      r.rule = static_cast<int32_t>(KeyIndex(best));
+      if (choice != nullptr) r.notes |= kNoteChoiceOverriddenByLock;
+    } else {
+      const uint16_t problems = choice != nullptr ? ChoiceProblems(spec, *choice, ctx) : 0;
+      r.notes |= problems;
+      if (choice != nullptr && problems == 0) {
+        r.value = choice->value;
+        r.source = Source::kUser;
+      } else if (best != kNoKey) {
+        r.value = RuleValue(im, spec, KeyIndex(best));
+        r.source = Source::kRecommended;
+        r.rule = static_cast<int32_t>(KeyIndex(best));
+      } else {
+        r.value = DefaultValue(spec);
+      }
+    }
+  }
+  r.obligations = Enabled(r.value) ? spec.obligations_if_enabled : 0;
+  return r;
+}
+
+DataUseDecision Snapshot::MayUse(int data_class, int purpose, const Context& ctx) const {
+  const Impl& im = *impl_;
+  DataUseDecision d;
+  d.serial = im.serial;
+  if (data_class < 0 || data_class >= static_cast<int>(catalog::kDataClasses.size()) ||
+      purpose < 0 || purpose >= static_cast<int>(catalog::kPurposes.size())) {
+    d.unknown = true;
+    return d;
+  }
+  d.data_class = data_class;
+  d.purpose = purpose;
+  const Table<BuiltinDataUse> builtins = catalog::BuiltinRulesFor(data_class, purpose);
+  Obligations obligations = catalog::kDataClasses[data_class].obligations;
+  int b = -1;
+  if (CellFixed(builtins)) {
+    b = FirstBuiltin(builtins, ctx);
+    if (b >= 0) d.source = Source::kFixed;
+  } else {
+    const uint32_t slot =
+        kCellBase + static_cast<uint32_t>(data_class) * catalog::kPurposes.size() + purpose;
+    const uint64_t best = BestKey(im, slot, ctx, CompileContext(ctx), kNoKey);
+    if (best != kNoKey) {
+      const int64_t v = im.rule_value[1][KeyIndex(best)];
+      d.allowed = (v >> 32) != 0;
+      obligations |= static_cast<Obligations>(v);
+      d.source = Source::kMandatory;
+      d.rule = static_cast<int32_t>(KeyIndex(best));
+    } else {
+      b = FirstBuiltin(builtins, ctx);
+    }
+  }
+  if (b >= 0) {
+    d.allowed = builtins[b].allow;
+    obligations |= builtins[b].obligations;
+    d.builtin = static_cast<int32_t>(builtins.data - catalog::kBuiltinDataUse.data) + b;
+  }
+  d.obligations = d.allowed ? obligations : (obligations & kNeverCollect);
+  return d;
+}
+
+ScheduleAnswer Snapshot::Schedule(int schedule, const Context& ctx) const {
+  const Impl& im = *impl_;
+  ScheduleAnswer s;
+  s.serial = im.serial;
+  if (schedule < 0 || schedule >= static_cast<int>(kScheduleSlots)) {
+    s.unknown = true;
+    return s;
+  }
+  s.schedule = schedule;
+  const uint64_t best = BestKey(im, kScheduleBase + static_cast<uint32_t>(schedule), ctx,
+                                CompileContext(ctx), kNoKey);
+  if (best != kNoKey) {
+    s.interval_seconds = im.rule_value[2][KeyIndex(best)];
+    s.source = Source::kMandatory;
+    s.rule = static_cast<int32_t>(KeyIndex(best));
+    return s;
+  }
+  const Table<BuiltinSchedule> builtins = catalog::BuiltinRulesFor(schedule);
+  const int b = FirstBuiltin(builtins, ctx);
+  if (b >= 0) {
+    s.interval_seconds = builtins[b].interval_seconds;
+    s.builtin = static_cast<int32_t>(builtins.data - catalog::kBuiltinSchedules.data) + b;
+  }
+  return s;
+}
+
+}  // namespace edict

@@ -1,0 +1,64 @@
+#include "tools/cli/policy.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_join.h"
+#include "policy/compiler/compiler.h"
+#include "tools/cli/strings.h"
+
+namespace edict::cli {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    const int err = errno;
+    const std::string msg = Cat("cannot open '", path, "': ", std::strerror(err));
+    return err == ENOENT ? absl::NotFoundError(msg) : absl::UnavailableError(msg);
+  }
+  std::string data;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::UnavailableError(Cat("cannot read '", path, "'"));
+  return data;
+}
+
+absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromPayload(std::string payload) {
+  std::unique_ptr<LoadedPolicy> p(new LoadedPolicy());
+  p->payload_ = std::move(payload);
+  const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(p->payload_.data()),
+                                        p->payload_.size());
+  absl::StatusOr<size_t> size = Snapshot::ArenaSize(bytes);
+  if (!size.ok()) return size.status();
+  const size_t words = (*size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+  p->arena_.reset(new std::max_align_t[words == 0 ? 1 : words]);
+  absl::StatusOr<const Snapshot*> s =
+      Snapshot::Activate(bytes, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(p->arena_.get()),
+                                                    words * sizeof(std::max_align_t)));
+  if (!s.ok()) return s.status();
+  p->snapshot_ = *s;
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromJson(std::string_view json_text,
+                                                                     std::string_view filename) {
+  compiler::CompileResult r = compiler::Compile(json_text, filename);
+  if (!r.ok()) {
+    return absl::InvalidArgumentError(absl::StrJoin(r.Rendered(), "\n"));
+  }
+  return FromPayload(std::move(r.payload));
+}
+
+absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromFile(const std::string& path) {
+  absl::StatusOr<std::string> data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  if (EndsWith(path, ".json")) return FromJson(*data, path);
+  return FromPayload(*std::move(data));
+}
+
+}  // namespace edict::cli

@@ -1,0 +1,638 @@
+#include "tools/cli/query.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "policy/compiler/compiler.h"
+#include "tools/cli/strings.h"
+
+namespace edict::cli {
+namespace {
+
+absl::Status BadValue(std::string_view key, std::string_view why) {
+  return absl::InvalidArgumentError(Cat("context key '", key, "': ", why));
+}
+
+absl::StatusOr<bool> ParseBoolText(std::string_view key, std::string_view v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  return BadValue(key, Cat("expected true or false, got '", v, "'"));
+}
+
+TriState ToTri(bool b) { return b ? TriState::kYes : TriState::kNo; }
+
+absl::StatusOr<Identity> ParseIdentity(std::string_view v) {
+  if (v == "managed") return Identity::kManaged;
+  if (v == "unmanaged") return Identity::kUnmanaged;
+  return BadValue("identity", Cat("expected managed or unmanaged, got '", v, "'"));
+}
+
+absl::StatusOr<Plan> ParsePlan(std::string_view v) {
+  if (v == "enterprise") return Plan::kEnterprise;
+  if (v == "small_business") return Plan::kSmallBusiness;
+  if (v == "trial") return Plan::kTrial;
+  return BadValue("plan", Cat("expected enterprise, small_business or trial, got '", v, "'"));
+}
+
+absl::StatusOr<Role> ParseRole(std::string_view v) {
+  if (v == "user") return Role::kUser;
+  if (v == "admin") return Role::kAdmin;
+  if (v == "organiser") return Role::kOrganiser;
+  if (v == "participant") return Role::kParticipant;
+  return BadValue("role", Cat("expected user, admin, organiser or participant, got '", v, "'"));
+}
+
+absl::StatusOr<uint32_t> ParseDeviceStateFlag(std::string_view v) {
+  if (v == "tampered") return kDeviceTampered;
+  if (v == "not_genuine") return kDeviceNotGenuine;
+  return BadValue("device_state", Cat("expected tampered or not_genuine, got '", v, "'"));
+}
+
+absl::StatusOr<int32_t> CheckOsGeneration(bool ok, int64_t n, std::string_view literal) {
+  if (!ok || n < 1 || n > std::numeric_limits<int32_t>::max()) {
+    return BadValue("os_generation",
+                    Cat("expected an integer from 1 to 2147483647, got ", literal));
+  }
+  return static_cast<int32_t>(n);
+}
+
+std::string_view JsonKindName(const json::Value& v) {
+  switch (v.kind()) {
+    case json::Value::Kind::kNull:
+      return "null";
+    case json::Value::Kind::kBool:
+      return "a bool";
+    case json::Value::Kind::kNumber:
+      return "a number";
+    case json::Value::Kind::kString:
+      return "a string";
+    case json::Value::Kind::kArray:
+      return "an array";
+    case json::Value::Kind::kObject:
+      return "an object";
+  }
+  return "?";
+}
+
+absl::Status WrongJsonType(std::string_view key, std::string_view expected, const json::Value& v) {
+  return BadValue(key, Cat("expected ", expected, ", got ", JsonKindName(v)));
+}
+
+std::string_view QueryKey(QueryKind k) {
+  switch (k) {
+    case QueryKind::kSetting:
+      return "setting";
+    case QueryKind::kDataUse:
+      return "data_use";
+    case QueryKind::kSchedule:
+      return "schedule";
+  }
+  return "?";
+}
+
+void AppendRule(std::string* out, int32_t rule) {
+  if (rule < 0) {
+    out->append("null");
+  } else {
+    AppendTo(out, rule);
+  }
+}
+
+}  // namespace
+
+// ---- OwnedContext ---------------------------------------------------------------------
+
+OwnedContext::OwnedContext(const OwnedContext& other)
+    : ctx_(other.ctx_), groups_(other.groups_), region_(other.region_), keys_set_(other.keys_set_) {
+  Relink();
+}
+
+OwnedContext& OwnedContext::operator=(const OwnedContext& other) {
+  if (this != &other) {
+    ctx_ = other.ctx_;
+    groups_ = other.groups_;
+    region_ = other.region_;
+    keys_set_ = other.keys_set_;
+    Relink();
+  }
+  return *this;
+}
+
+OwnedContext::OwnedContext(OwnedContext&& other) noexcept
+    : ctx_(other.ctx_),
+      groups_(std::move(other.groups_)),
+      region_(std::move(other.region_)),
+      keys_set_(std::move(other.keys_set_)) {
+  Relink();
+  other.Relink();
+}
+
+OwnedContext& OwnedContext::operator=(OwnedContext&& other) noexcept {
+  if (this != &other) {
+    ctx_ = other.ctx_;
+    groups_ = std::move(other.groups_);
+    region_ = std::move(other.region_);
+    keys_set_ = std::move(other.keys_set_);
+    Relink();
+    other.Relink();
+  }
+  return *this;
+}
+
+void OwnedContext::Relink() {
+  group_views_.assign(groups_.begin(), groups_.end());
+  ctx_.groups = absl::MakeConstSpan(group_views_);
+  ctx_.region = region_;
+}
+
+absl::Status OwnedContext::MarkSet(std::string_view key) {
+  if (std::find(keys_set_.begin(), keys_set_.end(), key) != keys_set_.end()) {
+    return absl::InvalidArgumentError(Cat("context key '", key, "' given twice"));
+  }
+  keys_set_.emplace_back(key);
+  return absl::OkStatus();
+}
+
+absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v) {
+  if (key == "identity") {
+    absl::StatusOr<Identity> x = ParseIdentity(v);
+    if (!x.ok()) return x.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.identity = *x;
+  } else if (key == "domain_joined" || key == "device_managed" || key == "account_creation") {
+    absl::StatusOr<bool> b = ParseBoolText(key, v);
+    if (!b.ok()) return b.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    if (key == "domain_joined") ctx_.domain_joined = ToTri(*b);
+    if (key == "device_managed") ctx_.device_managed = ToTri(*b);
+    if (key == "account_creation") ctx_.account_creation = *b;
+  } else if (key == "plan") {
+    absl::StatusOr<Plan> x = ParsePlan(v);
+    if (!x.ok()) return x.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.plan = *x;
+  } else if (key == "os_generation") {
+    int64_t n = 0;
+    const bool ok = ParseDecimal(v, &n);
+    absl::StatusOr<int32_t> os = CheckOsGeneration(ok, n, Cat("'", v, "'"));
+    if (!os.ok()) return os.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.os_generation = *os;
+  } else if (key == "device_state") {
+    uint32_t bits = 0;
+    if (!v.empty()) {
+      for (std::string_view item : Split(v, ',')) {
+        absl::StatusOr<uint32_t> bit = ParseDeviceStateFlag(item);
+        if (!bit.ok()) return bit.status();
+        bits |= *bit;
+      }
+    }
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.device_state = bits;
+  } else if (key == "groups") {
+    std::vector<std::string> groups;
+    if (!v.empty()) {
+      for (std::string_view item : Split(v, ',')) {
+        if (item.empty()) return BadValue(key, "empty group name");
+        groups.emplace_back(item);
+      }
+    }
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    groups_ = std::move(groups);
+  } else if (key == "role") {
+    absl::StatusOr<Role> x = ParseRole(v);
+    if (!x.ok()) return x.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.role = *x;
+  } else if (key == "region") {
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    region_ = std::string(v);
+  } else {
+    return absl::InvalidArgumentError(
+        Cat("unknown context key '", key,
+            "' (known: identity, domain_joined, device_managed, plan, os_generation, "
+            "device_state, groups, role, account_creation, region)"));
+  }
+  Relink();
+  return absl::OkStatus();
+}
+
+absl::Status OwnedContext::SetFromJson(std::string_view key, const json::Value& v) {
+  if (key == "identity" || key == "plan" || key == "role" || key == "region") {
+    if (!v.is_string()) return WrongJsonType(key, "a string", v);
+    return SetFromText(key, v.string());
+  }
+  if (key == "domain_joined" || key == "device_managed" || key == "account_creation") {
+    if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
+    return SetFromText(key, v.boolean() ? "true" : "false");
+  }
+  if (key == "os_generation") {
+    if (!v.is_number()) return WrongJsonType(key, "an integer", v);
+    absl::StatusOr<int32_t> os = CheckOsGeneration(v.is_integer(), v.integer(), v.string());
+    if (!os.ok()) return os.status();
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    ctx_.os_generation = *os;
+    return absl::OkStatus();
+  }
+  if (key == "device_state" || key == "groups") {
+    if (!v.is_array()) return WrongJsonType(key, "an array of strings", v);
+    uint32_t bits = 0;
+    std::vector<std::string> groups;
+    for (const json::Value& item : v.items()) {
+      if (!item.is_string()) return WrongJsonType(key, "an array of strings", v);
+      if (key == "device_state") {
+        absl::StatusOr<uint32_t> bit = ParseDeviceStateFlag(item.string());
+        if (!bit.ok()) return bit.status();
+        bits |= *bit;
+      } else {
+        if (item.string().empty()) return BadValue(key, "empty group name");
+        groups.push_back(item.string());
+      }
+    }
+    if (absl::Status s = MarkSet(key); !s.ok()) return s;
+    if (key == "device_state") {
+      ctx_.device_state = bits;
+    } else {
+      groups_ = std::move(groups);
+      Relink();
+    }
+    return absl::OkStatus();
+  }
+  return SetFromText(key, "");  // reports the unknown key
+}
+
+absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx) {
+  const size_t eq = key_value.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(Cat("--ctx expects KEY=VALUE, got '", key_value, "'"));
+  }
+  return ctx->SetFromText(key_value.substr(0, eq), key_value.substr(eq + 1));
+}
+
+absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value) {
+  if (!value.is_object()) {
+    return absl::InvalidArgumentError(Cat("'ctx' must be an object, got ", JsonKindName(value)));
+  }
+  OwnedContext ctx;
+  for (const json::Value::Member& m : value.members()) {
+    if (absl::Status s = ctx.SetFromJson(m.key, m.value); !s.ok()) return s;
+  }
+  return ctx;
+}
+
+// ---- User choice ----------------------------------------------------------------------
+
+absl::StatusOr<Value> ParseUserChoice(const SettingSpec& spec, const json::Value& v,
+                                      std::string* text_storage) {
+  Value out;
+  text_storage->clear();
+  if (v.is_null() || v.is_object() || (v.is_number() && !v.is_integer())) {
+    return absl::InvalidArgumentError(
+        Cat("user choice for '", spec.id, "': expected a bool, integer, string or ",
+            "array of strings, got ",
+            v.is_number() ? std::string_view("a non-integer number") : JsonKindName(v)));
+  }
+  switch (spec.type) {
+    case SettingType::kBool:
+      if (v.is_bool()) return Value{SettingType::kBool, v.boolean() ? 1 : 0, {}};
+      break;
+    case SettingType::kInteger:
+      if (v.is_integer()) return Value{SettingType::kInteger, v.integer(), {}};
+      break;
+    case SettingType::kDuration:
+      if (v.is_integer()) return Value{SettingType::kDuration, v.integer(), {}};
+      if (v.is_string()) {
+        int64_t seconds = 0;
+        if (compiler::ParseDuration(v.string(), &seconds)) {
+          return Value{SettingType::kDuration, seconds, {}};
+        }
+      }
+      break;
+    case SettingType::kEnum:
+      if (v.is_string()) {
+        const int index = catalog::FindSymbol(spec, v.string());
+        // An unknown symbol maps to an index past the allowed values: `choice invalid`.
+        return Value{SettingType::kEnum, index >= 0 ? index : spec.value_count, {}};
+      }
+      break;
+    case SettingType::kFlags:
+      if (v.is_array()) {
+        int64_t bits = 0;
+        bool valid = true;
+        for (const json::Value& item : v.items()) {
+          const int index = item.is_string() ? catalog::FindSymbol(spec, item.string()) : -1;
+          if (index < 0 || (bits & (int64_t{1} << index)) != 0) {
+            valid = false;  // unknown or repeated symbol
+            break;
+          }
+          bits |= int64_t{1} << index;
+        }
+        // All bits set is outside any value count below 63: `choice invalid`.
+        return Value{SettingType::kFlags, valid ? bits : -1, {}};
+      }
+      break;
+    case SettingType::kString:
+      if (v.is_string()) {
+        *text_storage = v.string();
+        return Value{SettingType::kString, 0, *text_storage};
+      }
+      break;
+  }
+  // A value of another type: pass it on with its own type, which the kernel rejects.
+  if (v.is_bool()) return Value{SettingType::kBool, v.boolean() ? 1 : 0, {}};
+  if (v.is_integer()) return Value{SettingType::kInteger, v.integer(), {}};
+  if (v.is_array()) return Value{SettingType::kFlags, -1, {}};
+  *text_storage = v.string();
+  return Value{SettingType::kString, 0, *text_storage};
+}
+
+// ---- Queries --------------------------------------------------------------------------
+
+const UserChoice* Query::choice(UserChoice* storage) const {
+  if (!has_choice) return nullptr;
+  storage->value = choice_value;
+  if (choice_value.type == SettingType::kString) storage->value.text = choice_text;
+  storage->made_at_account_creation = choice_at_creation;
+  return storage;
+}
+
+absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
+                                     absl::Span<const std::string_view> ignored_keys) {
+  if (!value.is_object()) {
+    return absl::InvalidArgumentError(
+        Cat("a query must be a JSON object, got ", JsonKindName(value)));
+  }
+  Query q;
+  const json::Value* target = nullptr;
+  const json::Value* choice = nullptr;
+  const json::Value* at_creation = nullptr;
+  int kinds = 0;
+  for (const json::Value::Member& m : value.members()) {
+    if (m.key == "setting" || m.key == "data_use" || m.key == "schedule") {
+      ++kinds;
+      target = &m.value;
+      q.kind = m.key == "setting"    ? QueryKind::kSetting
+               : m.key == "data_use" ? QueryKind::kDataUse
+                                     : QueryKind::kSchedule;
+    } else if (m.key == "ctx") {
+      absl::StatusOr<OwnedContext> ctx = ParseContextJson(m.value);
+      if (!ctx.ok()) return ctx.status();
+      q.ctx = *std::move(ctx);
+    } else if (m.key == "user_choice") {
+      choice = &m.value;
+    } else if (m.key == "user_choice_at_creation") {
+      at_creation = &m.value;
+    } else if (std::find(ignored_keys.begin(), ignored_keys.end(), m.key) == ignored_keys.end()) {
+      return absl::InvalidArgumentError(Cat("unknown query key '", m.key, "'"));
+    }
+  }
+  if (kinds != 1) {
+    return absl::InvalidArgumentError(
+        "a query needs exactly one of 'setting', 'data_use', 'schedule'");
+  }
+  switch (q.kind) {
+    case QueryKind::kSetting:
+      if (!target->is_string()) {
+        return absl::InvalidArgumentError("'setting' must be a string (a setting id)");
+      }
+      q.id = catalog::FindSetting(target->string());
+      if (q.id < 0) {
+        return absl::InvalidArgumentError(Cat("unknown setting '", target->string(), "'"));
+      }
+      break;
+    case QueryKind::kDataUse:
+      if (!target->is_array() || target->items().size() != 2 || !target->items()[0].is_string() ||
+          !target->items()[1].is_string()) {
+        return absl::InvalidArgumentError(
+            "'data_use' must be an array of two strings: [class, purpose]");
+      }
+      q.id = catalog::FindDataClass(target->items()[0].string());
+      if (q.id < 0) {
+        return absl::InvalidArgumentError(
+            Cat("unknown data class '", target->items()[0].string(), "'"));
+      }
+      q.purpose = catalog::FindPurpose(target->items()[1].string());
+      if (q.purpose < 0) {
+        return absl::InvalidArgumentError(
+            Cat("unknown purpose '", target->items()[1].string(), "'"));
+      }
+      break;
+    case QueryKind::kSchedule:
+      if (!target->is_string()) {
+        return absl::InvalidArgumentError("'schedule' must be a string (a schedule id)");
+      }
+      q.id = catalog::FindSchedule(target->string());
+      if (q.id < 0) {
+        return absl::InvalidArgumentError(Cat("unknown schedule '", target->string(), "'"));
+      }
+      break;
+  }
+  if ((choice != nullptr || at_creation != nullptr) && q.kind != QueryKind::kSetting) {
+    return absl::InvalidArgumentError(
+        Cat("'user_choice' and 'user_choice_at_creation' apply to settings only, not ",
+            QueryKey(q.kind), " queries"));
+  }
+  if (at_creation != nullptr) {
+    if (!at_creation->is_bool()) {
+      return absl::InvalidArgumentError("'user_choice_at_creation' must be true or false");
+    }
+    if (choice == nullptr && at_creation->boolean()) {
+      return absl::InvalidArgumentError("'user_choice_at_creation' needs a 'user_choice'");
+    }
+    q.choice_at_creation = at_creation->boolean();
+  }
+  if (choice != nullptr) {
+    absl::StatusOr<Value> v = ParseUserChoice(catalog::kSettings[q.id], *choice, &q.choice_text);
+    if (!v.ok()) return v.status();
+    q.has_choice = true;
+    q.choice_value = *v;
+  }
+  return q;
+}
+
+absl::StatusOr<Query> ParseQueryText(std::string_view text) {
+  absl::StatusOr<json::Value> v = json::Parse(text);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(Cat("malformed JSON: ", v.status().message()));
+  }
+  return ParseQueryJson(*v);
+}
+
+Answer Evaluate(const Snapshot& snapshot, const Query& query) {
+  Answer a;
+  a.kind = query.kind;
+  switch (query.kind) {
+    case QueryKind::kSetting: {
+      UserChoice storage;
+      a.resolution = snapshot.Resolve(query.id, query.ctx.get(), query.choice(&storage));
+      break;
+    }
+    case QueryKind::kDataUse:
+      a.decision = snapshot.MayUse(query.id, query.purpose, query.ctx.get());
+      break;
+    case QueryKind::kSchedule:
+      a.schedule = snapshot.Schedule(query.id, query.ctx.get());
+      break;
+  }
+  return a;
+}
+
+// ---- Rendering ------------------------------------------------------------------------
+
+std::string RenderValue(const Value& value, const SettingSpec& spec) {
+  switch (value.type) {
+    case SettingType::kBool:
+      return value.number != 0 ? "true" : "false";
+    case SettingType::kInteger:
+    case SettingType::kDuration:
+      return Cat(value.number);
+    case SettingType::kEnum:
+      if (value.number >= 0 && value.number < spec.value_count) {
+        return json::Quote(spec.values[value.number]);
+      }
+      return Cat(value.number);  // not a symbol of this catalogue
+    case SettingType::kFlags: {
+      std::string out = "[";
+      bool first = true;
+      for (int i = 0; i < spec.value_count && i < 63; ++i) {
+        if ((value.number & (int64_t{1} << i)) == 0) continue;
+        if (!first) out += ',';
+        first = false;
+        out += json::Quote(spec.values[i]);
+      }
+      out += ']';
+      return out;
+    }
+    case SettingType::kString:
+      return json::Quote(value.text);
+  }
+  return "null";
+}
+
+std::string RenderObligations(Obligations obligations) {
+  std::string out = "[";
+  bool first = true;
+  for (int i = 0; i < kObligationCount; ++i) {
+    if ((obligations & (1u << i)) == 0) continue;
+    if (!first) out += ',';
+    first = false;
+    out += json::Quote(kObligationNames[i]);
+  }
+  out += ']';
+  return out;
+}
+
+std::string_view NoteName(ResolutionNote note) {
+  switch (note) {
+    case kNoteNone:
+      return "";
+    case kNoteUnknownSetting:
+      return "unknown setting";
+    case kNoteChoiceOverriddenByLock:
+      return "choice overridden by lock";
+    case kNoteChoiceNotPermitted:
+      return "choice not permitted";
+    case kNoteChoiceAfterCreation:
+      return "choice after creation";
+    case kNoteChoiceInvalid:
+      return "choice invalid";
+    case kNoteAtomicGroup:
+      return "atomic group";
+  }
+  return "";
+}
+
+std::string RenderNotes(uint16_t notes) {
+  std::string out = "[";
+  bool first = true;
+  for (int i = 0; i < 16; ++i) {
+    const uint16_t bit = static_cast<uint16_t>(1u << i);
+    if ((notes & bit) == 0) continue;
+    std::string_view name = NoteName(static_cast<ResolutionNote>(bit));
+    if (!first) out += ',';
+    first = false;
+    out += json::Quote(name.empty() ? Cat("note bit ", i) : std::string(name));
+  }
+  out += ']';
+  return out;
+}
+
+std::string RenderAnswer(const Answer& a) {
+  std::string out;
+  switch (a.kind) {
+    case QueryKind::kSetting: {
+      const Resolution& r = a.resolution;
+      const bool known =
+          r.setting >= 0 && static_cast<size_t>(r.setting) < catalog::kSettings.size();
+      AppendTo(&out,
+               "{\"setting\":", known ? json::Quote(catalog::kSettings[r.setting].id) : "null",
+               ",\"value\":", known ? RenderValue(r.value, catalog::kSettings[r.setting]) : "null",
+               ",\"source\":", json::Quote(SourceName(r.source)),
+               ",\"locked\":", r.locked ? "true" : "false", ",\"rule\":");
+      AppendRule(&out, r.rule);
+      AppendTo(&out, ",\"serial\":", r.serial,
+               ",\"obligations\":", RenderObligations(r.obligations));
+      if (r.notes != kNoteNone) AppendTo(&out, ",\"notes\":", RenderNotes(r.notes));
+      out += '}';
+      break;
+    }
+    case QueryKind::kDataUse: {
+      const DataUseDecision& d = a.decision;
+      AppendTo(&out, "{\"allowed\":", d.allowed ? "true" : "false",
+               ",\"obligations\":", RenderObligations(d.obligations), ",\"rule\":");
+      AppendRule(&out, d.rule);
+      AppendTo(&out, ",\"source\":", json::Quote(SourceName(d.source)), "}");
+      break;
+    }
+    case QueryKind::kSchedule: {
+      const ScheduleAnswer& s = a.schedule;
+      const bool known =
+          s.schedule >= 0 && static_cast<size_t>(s.schedule) < catalog::kSchedules.size();
+      AppendTo(&out,
+               "{\"schedule\":", known ? json::Quote(catalog::kSchedules[s.schedule].id) : "null",
+               ",\"interval_seconds\":", s.interval_seconds,
+               ",\"source\":", json::Quote(SourceName(s.source)), ",\"rule\":");
+      AppendRule(&out, s.rule);
+      AppendTo(&out, ",\"serial\":", s.serial, "}");
+      break;
+    }
+  }
+  return out;
+}
+
+std::string RenderError(std::string_view message) {
+  return Cat("{\"error\":", json::Quote(message), "}");
+}
+
+std::string Explain(const Snapshot& snapshot, const Query& query, const Answer& answer,
+                    ExplainDetail detail) {
+  std::string out(512, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const absl::Span<char> buf(out.data(), out.size());
+    size_t need = 0;
+    switch (query.kind) {
+      case QueryKind::kSetting: {
+        UserChoice storage;
+        need = snapshot.Explain(answer.resolution, query.ctx.get(), query.choice(&storage), detail,
+                                buf);
+        break;
+      }
+      case QueryKind::kDataUse:
+        need = snapshot.Explain(answer.decision, query.ctx.get(), detail, buf);
+        break;
+      case QueryKind::kSchedule:
+        need = snapshot.Explain(answer.schedule, query.ctx.get(), detail, buf);
+        break;
+    }
+    if (need < out.size()) {
+      out.resize(need);
+      return out;
+    }
+    out.assign(need + 1, '\0');
+  }
+  return out;  // unreachable unless the kernel's length changed between calls
+}
+
+}  // namespace edict::cli

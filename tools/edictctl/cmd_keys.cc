@@ -1,0 +1,364 @@
+// edictctl keygen, edictctl trust init|rotate: key pairs and trust documents.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "tools/edictctl/commands.h"
+#include "transport/errors.h"
+#include "transport/keys.h"
+#include "transport/trust.h"
+
+namespace edict::ctl {
+namespace {
+
+namespace tp = edict::transport;
+
+// Reads at most `cap` bytes of `path`; a larger file is refused from its size, before
+// anything is read or allocated.
+bool ReadCapped(const std::string& path, size_t cap, std::string* out, std::string* err) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = absl::StrCat(path, ": ", std::strerror(errno));
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > cap) {
+    ::close(fd);
+    *err = absl::StrCat(path, ": ", st.st_size, " bytes; the cap is ", cap);
+    return false;
+  }
+  out->clear();
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = absl::StrCat(path, ": ", std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > cap) {
+      ::close(fd);
+      *err = absl::StrCat(path, ": more than ", cap, " bytes");
+      return false;
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+// Writes `data` to `path` with exactly `mode` (fchmod, so the umask cannot widen or
+// narrow it); with `exclusive`, an existing file is an error.
+bool WriteFileMode(const std::string& path, const std::string& data, mode_t mode, bool exclusive,
+                   std::string* err) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC);
+  int fd = ::open(path.c_str(), flags, mode);
+  if (fd < 0) {
+    *err = absl::StrCat(path, ": ", std::strerror(errno));
+    return false;
+  }
+  bool ok = ::fchmod(fd, mode) == 0;
+  size_t done = 0;
+  while (ok && done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      ok = false;
+    else
+      done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) *err = absl::StrCat(path, ": write failed: ", std::strerror(errno));
+  return ok;
+}
+
+bool ParseRfc3339(const std::string& s, int64_t* out) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return false;
+  *out = absl::ToUnixSeconds(t);
+  return true;
+}
+
+int Fail(const char* cmd, const std::string& msg, int code = kExitFailure) {
+  std::fprintf(stderr, "edictctl %s: %s\n", cmd, msg.c_str());
+  return code;
+}
+
+int FailStatus(const char* cmd, const absl::Status& s) {
+  tp::Error e = tp::ErrorOf(s);
+  int code = e == tp::Error::kCount ? kExitFailure : static_cast<int>(tp::ClassOf(e));
+  return Fail(cmd, std::string(s.message()), code);
+}
+
+absl::StatusOr<tp::PublicKey> LoadPublic(const std::string& path) {
+  std::string text, err;
+  if (!ReadCapped(path, 64 << 10, &text, &err)) return absl::NotFoundError(err);
+  auto key = tp::PublicKey::FromPem(text);
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+absl::StatusOr<std::unique_ptr<tp::PrivateSigningKey>> LoadSecret(const std::string& path) {
+  std::string text, err;
+  if (!ReadCapped(path, 64 << 10, &text, &err)) return absl::NotFoundError(err);
+  auto key = tp::PrivateSigningKey::ReadSecretPem(text);
+  std::fill(text.begin(), text.end(), '\0');
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+constexpr char kKeygenHelp[] =
+    "usage: edictctl keygen --out NAME\n\n"
+    "Generates an ECDSA P-256 key pair: NAME (private key, SEC1 PEM, mode 0600, never\n"
+    "overwritten) and NAME.pub (public key, SubjectPublicKeyInfo PEM). Prints the key id\n"
+    "(SHA-256 of the SubjectPublicKeyInfo DER) as JSON.\n";
+
+constexpr char kTrustHelp[] =
+    "usage: edictctl trust init   --root PUB... --signer PUB... --sign-key KEY... -o OUT\n"
+    "                             [--root-threshold N] [--signer-threshold N]\n"
+    "                             [--now RFC3339] [--expires RFC3339 | --valid-days N]\n"
+    "                             [--description TEXT]\n"
+    "       edictctl trust rotate --from PREV --sign-key KEY... -o OUT\n"
+    "                             [--root PUB...] [--signer PUB...] [--revoke PUB...]\n"
+    "                             [--root-threshold N] [--signer-threshold N]\n"
+    "                             [--new-epoch --serial-floor N]\n"
+    "                             [--now RFC3339] [--expires RFC3339 | --valid-days N]\n\n"
+    "init writes trust version 1, signed by the given root private keys.\n"
+    "rotate writes version PREV + 1: --root / --signer replace that role's key set (keys\n"
+    "left out stay listed as revoked), --revoke revokes a key, --new-epoch with\n"
+    "--serial-floor restarts anti-rollback after a signer-key leak (see\n"
+    "transport/README.md). It must be signed by a threshold of PREV's roots and of its\n"
+    "own roots: pass both sets of private keys with --sign-key.\n";
+
+}  // namespace
+
+int RunKeygen(int argc, char** argv) {
+  std::string out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kKeygenHelp, stdout);
+      return kExitOk;
+    } else if (a == "--out" && i + 1 < argc) {
+      out = argv[++i];
+    } else {
+      std::fputs(kKeygenHelp, stderr);
+      return kExitUsage;
+    }
+  }
+  if (out.empty()) {
+    std::fputs(kKeygenHelp, stderr);
+    return kExitUsage;
+  }
+  auto key = tp::PrivateSigningKey::Generate();
+  if (!key.ok()) return Fail("keygen", std::string(key.status().message()));
+  std::string secret = (*key)->WriteSecretPem();
+  std::string err;
+  if (secret.empty() || !WriteFileMode(out, secret, 0600, /*exclusive=*/true, &err)) {
+    std::fill(secret.begin(), secret.end(), '\0');
+    return Fail("keygen", err.empty() ? "cannot encode the private key" : err);
+  }
+  std::fill(secret.begin(), secret.end(), '\0');
+  if (!WriteFileMode(out + ".pub", (*key)->public_key().ToPem(), 0644, /*exclusive=*/true, &err)) {
+    return Fail("keygen", err);
+  }
+  std::printf("{\"key_id\":\"%s\",\"private\":\"%s\",\"public\":\"%s.pub\"}\n",
+              tp::KeyIdHex((*key)->id()).c_str(), out.c_str(), out.c_str());
+  return kExitOk;
+}
+
+int RunTrust(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kTrustHelp, argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string mode = argv[1];
+  if (mode != "init" && mode != "rotate") {
+    std::fputs(kTrustHelp, stderr);
+    return kExitUsage;
+  }
+  std::vector<std::string> roots, signers, revoke, sign_keys;
+  std::string from, out, description, now_s, expires_s;
+  uint32_t root_threshold = 0, signer_threshold = 0;
+  uint64_t serial_floor = 0, valid_days = 365;
+  bool new_epoch = false, have_floor = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&](std::string* v) {
+      if (i + 1 >= argc) return false;
+      *v = argv[++i];
+      return true;
+    };
+    std::string v;
+    bool ok = true;
+    if (a == "--root")
+      ok = next(&v), roots.push_back(v);
+    else if (a == "--signer")
+      ok = next(&v), signers.push_back(v);
+    else if (a == "--revoke")
+      ok = next(&v), revoke.push_back(v);
+    else if (a == "--sign-key")
+      ok = next(&v), sign_keys.push_back(v);
+    else if (a == "--from")
+      ok = next(&from);
+    else if (a == "-o" || a == "--out")
+      ok = next(&out);
+    else if (a == "--description")
+      ok = next(&description);
+    else if (a == "--now")
+      ok = next(&now_s);
+    else if (a == "--expires")
+      ok = next(&expires_s);
+    else if (a == "--valid-days")
+      ok = next(&v) && absl::SimpleAtoi(v, &valid_days);
+    else if (a == "--root-threshold")
+      ok = next(&v) && absl::SimpleAtoi(v, &root_threshold);
+    else if (a == "--signer-threshold")
+      ok = next(&v) && absl::SimpleAtoi(v, &signer_threshold);
+    else if (a == "--serial-floor")
+      ok = next(&v) && absl::SimpleAtoi(v, &serial_floor), have_floor = true;
+    else if (a == "--new-epoch")
+      new_epoch = true;
+    else
+      ok = false;
+    if (!ok) {
+      std::fprintf(stderr, "edictctl trust: bad argument '%s'\n\n%s", a.c_str(), kTrustHelp);
+      return kExitUsage;
+    }
+  }
+  if (out.empty() || sign_keys.empty() || (mode == "rotate" && from.empty()) ||
+      (mode == "init" && (roots.empty() || signers.empty())) || new_epoch != have_floor) {
+    std::fputs(kTrustHelp, stderr);
+    return kExitUsage;
+  }
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (!now_s.empty() && !ParseRfc3339(now_s, &now)) return Fail("trust", "bad --now", kExitUsage);
+
+  tp::TrustSpec spec;
+  if (mode == "rotate") {
+    std::string prev, err;
+    if (!ReadCapped(from, tp::Limits().max_trust_bytes, &prev, &err)) return Fail("trust", err);
+    // The previous document must itself be sound (self-signed by a threshold of its
+    // roots); it is read as of its own issue time, so an expired one can still be rotated.
+    auto peek =
+        tp::TrustStore::Open(tp::Bytes(reinterpret_cast<const uint8_t*>(prev.data()), prev.size()),
+                             {}, std::numeric_limits<int64_t>::min());
+    if (!peek.ok()) return FailStatus("trust", peek.status());
+    spec = (*peek)->spec();
+    spec.version += 1;
+    if (new_epoch) {
+      spec.rollback_epoch += 1;
+      spec.epoch_serial_floor = serial_floor;
+    }
+  } else {
+    spec.root_threshold = 1;
+    spec.signer_threshold = 1;
+  }
+  spec.issued_at = now;
+  spec.expires_at = now + static_cast<int64_t>(valid_days) * 86400;
+  if (!expires_s.empty() && !ParseRfc3339(expires_s, &spec.expires_at)) {
+    return Fail("trust", "bad --expires", kExitUsage);
+  }
+  if (!description.empty()) spec.description = description;
+  if (root_threshold) spec.root_threshold = root_threshold;
+  if (signer_threshold) spec.signer_threshold = signer_threshold;
+
+  // Replace a role's key set: previous keys of that role not listed again become revoked.
+  auto replace_role = [&](const std::vector<std::string>& paths, tp::KeyRole role) -> absl::Status {
+    if (paths.empty()) return absl::OkStatus();
+    std::vector<tp::PublicKey> keys;
+    for (const std::string& p : paths) {
+      auto k = LoadPublic(p);
+      if (!k.ok()) return k.status();
+      keys.push_back(*std::move(k));
+    }
+    for (tp::TrustKey& existing : spec.keys) {
+      if (existing.role != role) continue;
+      bool kept = false;
+      for (const tp::PublicKey& k : keys) kept |= k.id() == existing.key.id();
+      if (!kept) existing.status = tp::KeyStatus::kRevoked;
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bool present = false;
+      for (tp::TrustKey& existing : spec.keys) {
+        if (existing.key.id() == keys[i].id()) {
+          present = true;
+          if (existing.role != role) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(paths[i], ": already listed with another role"));
+          }
+        }
+      }
+      if (!present) spec.keys.push_back({keys[i], role, tp::KeyStatus::kActive, paths[i]});
+    }
+    return absl::OkStatus();
+  };
+  if (auto s = replace_role(roots, tp::KeyRole::kRoot); !s.ok()) return FailStatus("trust", s);
+  if (auto s = replace_role(signers, tp::KeyRole::kSigner); !s.ok()) {
+    return FailStatus("trust", s);
+  }
+  for (const std::string& p : revoke) {
+    auto k = LoadPublic(p);
+    if (!k.ok()) return FailStatus("trust", k.status());
+    bool found = false;
+    for (tp::TrustKey& existing : spec.keys) {
+      if (existing.key.id() == k->id()) {
+        existing.status = tp::KeyStatus::kRevoked;
+        found = true;
+      }
+    }
+    if (!found) return Fail("trust", absl::StrCat(p, ": not in the trust document"));
+  }
+
+  std::vector<std::unique_ptr<tp::PrivateSigningKey>> owned;
+  std::vector<const tp::PrivateSigningKey*> signing;
+  for (const std::string& p : sign_keys) {
+    auto k = LoadSecret(p);
+    if (!k.ok()) return FailStatus("trust", k.status());
+    signing.push_back(k->get());
+    owned.push_back(*std::move(k));
+  }
+  auto doc = tp::BuildTrustDocument(spec, signing);
+  if (!doc.ok()) return FailStatus("trust", doc.status());
+  // Refuse to write a document an endpoint would reject: load it the way endpoints do.
+  if (mode == "init") {
+    auto check = tp::TrustStore::Open(*doc, {}, now);
+    if (!check.ok()) return FailStatus("trust", check.status());
+  } else {
+    std::string prev, err;
+    ReadCapped(from, tp::Limits().max_trust_bytes, &prev, &err);
+    tp::Bytes prev_bytes(reinterpret_cast<const uint8_t*>(prev.data()), prev.size());
+    tp::Bytes next_bytes(*doc);
+    auto check = tp::TrustStore::Open(prev_bytes, {&next_bytes, 1}, now);
+    if (!check.ok()) return FailStatus("trust", check.status());
+  }
+  std::string err;
+  if (!WriteFileMode(out, std::string(doc->begin(), doc->end()), 0644, false, &err)) {
+    return Fail("trust", err);
+  }
+  std::printf("{\"trust\":\"%s\",\"version\":%llu,\"rollback_epoch\":%u,\"keys\":%zu}\n",
+              out.c_str(), static_cast<unsigned long long>(spec.version), spec.rollback_epoch,
+              spec.keys.size());
+  return kExitOk;
+}
+
+}  // namespace edict::ctl

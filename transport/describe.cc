@@ -1,0 +1,184 @@
+#include "transport/describe.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "flatbuffers/flatbuffers.h"
+#include "policy/edict_generated.h"
+#include "transport/bundle.h"
+#include "transport/bundle_generated.h"
+#include "transport/internal.h"
+#include "transport/trust.h"
+#include "transport/trust_generated.h"
+
+namespace edict::transport {
+
+using internal::VecBytes;
+
+namespace {
+
+// `s` as a JSON string literal; bytes >= 0x80 pass through, control bytes are escaped.
+std::string Quote(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string Quote(const flatbuffers::String* s) {
+  return Quote(s ? absl::string_view(s->data(), s->size()) : absl::string_view());
+}
+
+std::string StringArray(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
+  std::string out = "[";
+  if (v) {
+    for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+      if (i) out += ",";
+      out += Quote(v->Get(i));
+    }
+  }
+  return out + "]";
+}
+
+std::string AlgorithmJson(fb::SigAlgorithm a) {
+  return Quote(AlgorithmName(static_cast<Algorithm>(a)));
+}
+
+std::string SignaturesJson(const internal::FbSignatures* sigs) {
+  std::string out = "[";
+  if (sigs) {
+    for (flatbuffers::uoffset_t i = 0; i < sigs->size(); ++i) {
+      const fb::Signature* s = sigs->Get(i);
+      RawSignature raw;
+      absl::StrAppend(&out, i ? "," : "", "{\"key_id\":", Quote(Hex(VecBytes(s->key_id()))),
+                      ",\"algorithm\":", AlgorithmJson(s->algorithm()),
+                      ",\"signature_bytes\":", s->signature()->size(), ",\"strict_der\":",
+                      ParseStrictDerSignature(VecBytes(s->signature()), &raw) ? "true" : "false",
+                      "}");
+    }
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+DocumentKind DetectDocument(Bytes bytes) {
+  if (bytes.size() < 8) return DocumentKind::kUnknown;
+  if (flatbuffers::BufferHasIdentifier(bytes.data(), fb::BundleIdentifier())) {
+    return DocumentKind::kBundle;
+  }
+  if (flatbuffers::BufferHasIdentifier(bytes.data(), fb::TrustDocumentIdentifier())) {
+    return DocumentKind::kTrust;
+  }
+  if (flatbuffers::BufferHasIdentifier(bytes.data(), edict::fb::PayloadIdentifier())) {
+    return DocumentKind::kPayload;
+  }
+  return DocumentKind::kUnknown;
+}
+
+absl::StatusOr<std::string> DescribeBundle(Bytes bytes) {
+  const Limits limits;
+  if (bytes.size() > limits.max_bundle_bytes) {
+    return absl::InvalidArgumentError("bundle is larger than the 4 MiB cap");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 1 + limits.max_signatures);
+  if (!fb::VerifyBundleBuffer(verifier)) {
+    return absl::InvalidArgumentError("not a well-formed bundle envelope");
+  }
+  const fb::Bundle* env = fb::GetBundle(bytes.data());
+  Bytes payload = VecBytes(env->payload());
+  std::string out = absl::StrCat("{\"kind\":\"bundle\",\"format_version\":", env->format_version(),
+                                 ",\"bytes\":", bytes.size(), ",\"payload_bytes\":", payload.size(),
+                                 ",\"payload_sha256\":", Quote(Hex(Sha256::Hash(payload))),
+                                 ",\"signed_digest\":", Quote(KeyIdHex(BundleDigest(payload))),
+                                 ",\"signatures\":", SignaturesJson(env->signatures()));
+  flatbuffers::Verifier pv(payload.data(), payload.size(), limits.max_payload_depth,
+                           limits.max_payload_tables);
+  if (!payload.empty() && edict::fb::VerifyPayloadBuffer(pv)) {
+    const edict::fb::Header* h = edict::fb::GetPayload(payload.data())->header();
+    const edict::fb::Target* t = h->target();
+    absl::StrAppend(&out,
+                    ",\"payload_valid\":true,\"header\":{\"format_version\":", h->format_version(),
+                    ",\"catalog_version\":", h->catalog_version(), ",\"serial\":", h->serial(),
+                    ",\"issued_at\":", h->issued_at(), ",\"expires_at\":", h->expires_at(),
+                    ",\"tenant\":", Quote(t ? t->tenant() : nullptr),
+                    ",\"device_ids\":", StringArray(t ? t->device_ids() : nullptr),
+                    ",\"groups\":", StringArray(t ? t->groups() : nullptr),
+                    ",\"description\":", Quote(h->description()), "}");
+  } else {
+    absl::StrAppend(&out, ",\"payload_valid\":false");
+  }
+  return out + "}";
+}
+
+absl::StatusOr<std::string> DescribeTrust(Bytes bytes) {
+  const Limits limits;
+  if (bytes.size() > limits.max_trust_bytes) {
+    return absl::InvalidArgumentError("trust document is larger than the 512 KiB cap");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 2 + limits.max_signatures);
+  if (!fb::VerifyTrustDocumentBuffer(verifier)) {
+    return absl::InvalidArgumentError("not a well-formed trust document");
+  }
+  const fb::TrustDocument* env = fb::GetTrustDocument(bytes.data());
+  Bytes body = VecBytes(env->body());
+  flatbuffers::Verifier bv(body.data(), body.size(), 4, 2 + limits.max_trust_keys);
+  if (body.size() < 8 || !bv.VerifyBuffer<fb::TrustBody>("EDTB")) {
+    return absl::InvalidArgumentError("trust document body is malformed");
+  }
+  const fb::TrustBody* tb = flatbuffers::GetRoot<fb::TrustBody>(body.data());
+  std::string keys = "[";
+  if (tb->keys()) {
+    for (flatbuffers::uoffset_t i = 0; i < tb->keys()->size(); ++i) {
+      const fb::TrustKey* k = tb->keys()->Get(i);
+      absl::StrAppend(
+          &keys, i ? "," : "", "{\"key_id\":", Quote(Hex(VecBytes(k->key_id()))), ",\"role\":",
+          Quote(k->role() == fb::KeyRole::Root     ? "root"
+                : k->role() == fb::KeyRole::Signer ? "signer"
+                                                   : "unknown"),
+          ",\"status\":",
+          Quote(k->status() == fb::KeyStatus::Active    ? "active"
+                : k->status() == fb::KeyStatus::Revoked ? "revoked"
+                                                        : "unknown"),
+          ",\"algorithm\":", AlgorithmJson(k->algorithm()), ",\"name\":", Quote(k->name()), "}");
+    }
+  }
+  keys += "]";
+  return absl::StrCat("{\"kind\":\"trust\",\"format_version\":", env->format_version(),
+                      ",\"version\":", tb->version(), ",\"issued_at\":", tb->issued_at(),
+                      ",\"expires_at\":", tb->expires_at(),
+                      ",\"root_threshold\":", tb->root_threshold(),
+                      ",\"signer_threshold\":", tb->signer_threshold(),
+                      ",\"rollback_epoch\":", tb->rollback_epoch(),
+                      ",\"epoch_serial_floor\":", tb->epoch_serial_floor(),
+                      ",\"description\":", Quote(tb->description()), ",\"keys\":", keys,
+                      ",\"signatures\":", SignaturesJson(env->signatures()), "}");
+}
+
+}  // namespace edict::transport
