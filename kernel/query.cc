@@ -93,6 +93,7 @@ uint16_t ChoiceProblems(const SettingSpec& spec, const UserChoice& u, const Cont
   const bool organiser = (spec.setters & kSetterOrganiser) != 0 && ctx.role == Role::kOrganiser;
   if (!user && !organiser) notes |= kNoteChoiceNotPermitted;
   bool valid = u.value.type == spec.type;
+  if (valid && spec.type == SettingType::kBool) valid = u.value.number == 0 || u.value.number == 1;
   if (valid && spec.type == SettingType::kEnum) {
     valid = u.value.number >= 0 && u.value.number < spec.value_count;
   }

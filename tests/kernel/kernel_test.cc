@@ -204,6 +204,9 @@ TEST(Resolve, ChoicePermissions) {
   r = s.Resolve(st::kCommunicatorCeip, Context{}, &bad);
   EXPECT_EQ(r.notes, kNoteChoiceInvalid);
   EXPECT_EQ(r.source, Source::kDefault);
+  // A bool choice is 0 or 1, nothing else.
+  UserChoice two{Value{SettingType::kBool, 2, {}}, false};
+  EXPECT_EQ(s.Resolve(st::kCommunicatorCeip, Context{}, &two).notes, kNoteChoiceInvalid);
   // Enum out of range, flags out of range, and valid ones.
   UserChoice e{Value{SettingType::kEnum, 3, {}}, false};
   EXPECT_EQ(s.Resolve(st::kGrooveDirectoryPublic, Context{}, &e).notes, kNoteChoiceInvalid);

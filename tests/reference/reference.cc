@@ -19,11 +19,14 @@ std::string_view View(const flatbuffers::String* s) {
 // Each helper answers one term, given that the term is constrained.
 
 bool IdentityTerm(int term, const Context& ctx) {
+  // A term value outside its enum never matches (docs/semantics.md).
+  if (term != fb::IdentityKind_Managed && term != fb::IdentityKind_Unmanaged) return false;
   if (ctx.identity == Identity::kUnknown) return false;
   return static_cast<int>(ctx.identity) == term;
 }
 
 bool TriTerm(int term, TriState value) {
+  if (term != fb::Tri_Yes && term != fb::Tri_No) return false;
   if (value == TriState::kUnknown) return false;
   return static_cast<int>(value) == term;
 }
@@ -385,6 +388,9 @@ Resolution ReferencePolicy::Resolve(int setting, const Context& ctx,
     const bool permitted = (spec.setters & kSetterUser) != 0 ||
                            ((spec.setters & kSetterOrganiser) != 0 && ctx.role == Role::kOrganiser);
     bool valid = choice->value.type == spec.type;
+    if (valid && spec.type == SettingType::kBool) {
+      valid = choice->value.number == 0 || choice->value.number == 1;
+    }
     if (valid && spec.type == SettingType::kEnum) {
       valid = choice->value.number >= 0 && choice->value.number < spec.value_count;
     }

@@ -25,6 +25,7 @@
 #include "policy/compiler/compiler.h"
 #include "policy/compiler/json.h"
 #include "tools/edictctl/commands.h"
+#include "transport/describe.h"
 
 namespace edict::ctl {
 namespace {
@@ -49,6 +50,8 @@ constexpr char kInspectHelp[] =
     "one rule per line). The payload is verified first (FlatBuffers verifier, identifier\n"
     "EDP1, format version 1). If FILE starts with '{' it is read as policy JSON, compiled,\n"
     "and its canonical form printed. Compiling the printed JSON gives identical bytes.\n"
+    "A signed bundle (EDB1) or trust document (EDT1) is described as JSON instead:\n"
+    "describing is not verifying (use `edictctl verify`).\n"
     "\n"
     "  -h, --help   show this help\n"
     "\n"
@@ -536,6 +539,20 @@ int RunInspect(int argc, char** argv) {
     std::string payload;
     if (!CompileFile(input, *bytes, &payload)) return kExitFailure;
     *bytes = std::move(payload);
+  }
+  const transport::Bytes raw(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
+  const transport::DocumentKind kind = transport::DetectDocument(raw);
+  if (kind == transport::DocumentKind::kBundle || kind == transport::DocumentKind::kTrust) {
+    const absl::StatusOr<std::string> described = kind == transport::DocumentKind::kBundle
+                                                      ? transport::DescribeBundle(raw)
+                                                      : transport::DescribeTrust(raw);
+    if (!described.ok()) {
+      std::fprintf(stderr, "edictctl inspect: %s: %s\n", input.c_str(),
+                   std::string(described.status().message()).c_str());
+      return kExitFailure;
+    }
+    std::printf("%s\n", described->c_str());
+    return kExitOk;
   }
   const absl::StatusOr<std::string> canonical = compiler::Inspect(*bytes);
   if (!canonical.ok()) {
