@@ -154,7 +154,8 @@ absl::StatusOr<OwnershipRecord> OwnershipRecord::Decode(absl::string_view text) 
   text.remove_suffix(1);
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, '\t');
-    if (parts.first.empty() || parts.second.empty() ||
+    if (parts.first.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != absl::string_view::npos ||
+        parts.first.empty() || parts.second.empty() ||
         parts.second.find('\t') != absl::string_view::npos) {
       return absl::DataLossError(absl::StrCat("malformed ownership record line: ", line));
     }

@@ -3,7 +3,7 @@
 # tests/cli/CMakeLists.txt).
 #
 #   cmake -DEDICTCTL=path -DDIR=dir [-DMIN_PASSED=n] [-DEXPECT_PASSED=n]
-#         [-DEXPECT_FAILED=m] [-DEXPECT_EXIT=zero|nonzero] -P check.cmake
+#         [-DEXPECT_FAILED=m] [-DEXPECT_EXIT=zero|nonzero] [-DEMULATOR=wine] -P check.cmake
 foreach(_v EDICTCTL DIR)
   if(NOT DEFINED ${_v})
     message(FATAL_ERROR "check.cmake: ${_v} is not set")
@@ -16,7 +16,7 @@ if(NOT DEFINED EXPECT_EXIT)
   set(EXPECT_EXIT zero)
 endif()
 
-execute_process(COMMAND ${EDICTCTL} conformance ${DIR}
+execute_process(COMMAND ${EMULATOR} ${EDICTCTL} conformance ${DIR}
                 RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 message("${_out}")
 if(_err)

@@ -32,7 +32,7 @@ std::string ReadFile(const std::string& path) {
 std::vector<std::string> ExampleFiles() {
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(ExamplesDir())) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
+    if (entry.path().extension() == ".json") files.push_back(entry.path().generic_string());
   }
   std::sort(files.begin(), files.end());
   return files;

@@ -3,6 +3,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef _WIN32
+// Windows CRT: binary mode (no CRLF/^Z translation) and a non-inheritable handle stand in for
+// O_CLOEXEC; _commit is fsync; POSIX mode bits do not exist (the file gets the directory's ACL).
+#include <io.h>
+#define O_CLOEXEC (_O_BINARY | _O_NOINHERIT)
+static inline int fsync(int fd) { return ::_commit(fd); }
+static inline int fchmod(int, int) { return 0; }
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>

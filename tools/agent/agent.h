@@ -1,0 +1,138 @@
+// edict-agent's machinery, separate from main() so tests can drive it in-process: wiring the
+// Linux ports into a transport::Activation, spool processing, the daemon loop, and the
+// read-only view used by status/query/explain.
+#ifndef EDICT_TOOLS_AGENT_AGENT_H_
+#define EDICT_TOOLS_AGENT_AGENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kernel/publisher.h"
+#include "ports/audit.h"
+#include "ports/clock.h"
+#include "ports/device_identity.h"
+#include "ports/fault_injector.h"
+#include "ports/instance_lock.h"
+#include "ports/native_policy.h"
+#include "ports/state_store.h"
+#include "tools/agent/config.h"
+#include "transport/activation.h"
+
+namespace edict::agent {
+
+// Exit statuses of edict-agent.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitLocked = 3;  // another agent holds the instance lock
+
+// Test and debugging hooks (all optional, not owned).
+struct AgentHooks {
+  ports::FaultInjector* faults = nullptr;   // state store, audit file, native stores
+  transport::StepHook step_hook;            // activation steps
+  ports::Clock* clock = nullptr;            // default: the system clock
+  ports::AuditSink* extra_audit = nullptr;  // receives every event too
+};
+
+// A StateStore over a state directory that only reads (status, query, explain, and any
+// reader running beside the daemon): it never creates the directory nor removes the
+// daemon's temporary files, which OpenLinuxStateStore does on open. Writes fail with
+// PermissionDenied.
+std::unique_ptr<ports::StateStore> OpenReadOnlyStateStore(const std::string& root);
+
+// The device identity the config describes (device_id override, else machine_id_file).
+absl::StatusOr<std::unique_ptr<ports::DeviceIdentity>> IdentityFromConfig(const AgentConfig& c);
+
+// What one spool pass did.
+struct SpoolReport {
+  int activated = 0;               // bundles or trust documents made active
+  int rejected = 0;                // moved to rejected/
+  int deferred = 0;                // left in the spool: incomplete or still changing
+  int retry = 0;                   // left in the spool: a transient failure (disk full, ...)
+  std::vector<std::string> lines;  // one human-readable line per file handled
+};
+
+class Agent {
+ public:
+  // Takes the instance lock (FailedPrecondition naming the holder if another agent runs),
+  // opens the state store, audit sinks, identity and native stores. Does not Start().
+  static absl::StatusOr<std::unique_ptr<Agent>> Open(const AgentConfig& config,
+                                                     const AgentHooks& hooks = {});
+  ~Agent();
+
+  // Re-verifies the stored state and enforces it (transport::Activation::Start).
+  absl::Status Start();
+
+  // One pass over the spool. `settle` waits the settle window and processes only files
+  // whose size and modification time did not change during it (`once`); the daemon passes
+  // false and does its own settling.
+  SpoolReport ProcessSpool(bool settle);
+
+  // The daemon: inotify on the spool, SIGHUP reloads the config, SIGTERM/SIGINT return OK.
+  // `stop_fd` (test hook, -1 for none): readable means stop.
+  absl::Status Run(int stop_fd = -1);
+
+  // Clears native stores and state (transport::Activation::Unenroll).
+  absl::Status Unenroll();
+
+  transport::Activation& activation() { return *activation_; }
+  const AgentConfig& config() const { return config_; }
+  SnapshotPublisher& publisher() { return publisher_; }
+
+ private:
+  Agent() = default;
+  absl::Status Wire(const AgentConfig& config);
+  void Audit(ports::AuditKind kind, absl::string_view code, absl::string_view message);
+
+  enum class Fate { kGone, kDone, kDeferred, kRetry };
+  // Handles one complete file, adding its outcome line to `report`.
+  Fate HandleFile(const std::string& name, SpoolReport* report);
+  // Trust documents first (exactly the next version each), then bundles newest first by
+  // their claimed serial, so a burst costs one activation. `fates` (optional) receives
+  // each file's fate.
+  void ProcessNames(const std::vector<std::string>& names, SpoolReport* report,
+                    std::map<std::string, Fate>* fates);
+  void MoveAside(const std::string& name, bool accepted);
+  void Prune(const std::string& dir, int keep);
+
+  AgentConfig config_;
+  AgentHooks hooks_;
+  std::unique_ptr<ports::InstanceLock> lock_;
+  std::unique_ptr<ports::Clock> own_clock_;
+  ports::Clock* clock_ = nullptr;
+  std::unique_ptr<ports::StateStore> state_;
+  std::unique_ptr<ports::AuditSink> audit_;
+  std::unique_ptr<ports::DeviceIdentity> identity_;
+  std::vector<std::unique_ptr<ports::NativePolicyStore>> native_;
+  SnapshotPublisher publisher_;
+  std::unique_ptr<transport::Activation> activation_;
+  uint64_t move_seq_ = 0;
+  // Files a previous pass left for a retry: name -> earliest retry time (monotonic).
+  std::map<std::string, absl::Duration> retry_after_;
+};
+
+// The read-only view: the verified active state as LoadActiveState returns it, plus what
+// the audit file says about the last activation and the last error.
+struct StatusView {
+  std::unique_ptr<transport::ActiveState> state;
+  std::string last_activation;  // the audit line (JSON), or ""
+  std::string last_error;       // the audit line (JSON), or ""
+  std::vector<std::string> spool_pending;
+};
+
+absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config);
+
+// Status as text (several lines) or one JSON object.
+std::string RenderStatusText(const AgentConfig& config, const StatusView& v);
+std::string RenderStatusJson(const AgentConfig& config, const StatusView& v);
+
+}  // namespace edict::agent
+
+#endif  // EDICT_TOOLS_AGENT_AGENT_H_

@@ -1,0 +1,243 @@
+#include "tools/agent/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tools/cli/query.h"
+
+namespace edict::agent {
+namespace {
+
+std::string Trim(absl::string_view s) { return std::string(absl::StripAsciiWhitespace(s)); }
+
+absl::Status Bad(absl::string_view label, int line, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(label, ":", line, ": ", message));
+}
+
+bool ParseBool(absl::string_view v, bool* out) {
+  if (v == "true" || v == "yes" || v == "on" || v == "1") {
+    *out = true;
+    return true;
+  }
+  if (v == "false" || v == "no" || v == "off" || v == "0") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+template <typename T>
+bool ParseNumber(absl::string_view v, T min, T max, T* out) {
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(v, &n) || n < static_cast<int64_t>(min) || n > static_cast<int64_t>(max)) {
+    return false;
+  }
+  *out = static_cast<T>(n);
+  return true;
+}
+
+bool AbsolutePath(absl::string_view v) { return !v.empty() && v[0] == '/'; }
+
+bool SimpleName(absl::string_view v) {
+  if (v.empty()) return false;
+  for (char c : v) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+// NAME[:DIR[:PREFIX[:managed-only]]]
+bool ParseJsonTarget(absl::string_view v, JsonTarget* t) {
+  std::vector<std::string> parts = absl::StrSplit(v, ':');
+  if (parts.empty() || parts.size() > 4) return false;
+  t->name = Trim(parts[0]);
+  if (!SimpleName(t->name)) return false;
+  if (parts.size() > 1) t->dir = Trim(parts[1]);
+  if (!t->dir.empty() && t->dir[0] == '/') return false;
+  if (t->dir.find("..") != std::string::npos) return false;
+  if (parts.size() > 2) t->prefix = Trim(parts[2]);
+  if (parts.size() > 3) {
+    const std::string mode = Trim(parts[3]);
+    if (mode == "managed-only") {
+      t->recommended = false;
+    } else if (mode != "recommended") {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label) {
+  AgentConfig c;
+  cli::OwnedContext ctx;
+  int line_no = 0;
+  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    const std::string line = Trim(raw);
+    if (line.empty() || line[0] == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) return Bad(label, line_no, "expected 'key = value'");
+    const std::string key = Trim(absl::string_view(line).substr(0, eq));
+    const std::string v = Trim(absl::string_view(line).substr(eq + 1));
+    auto bad_value = [&](absl::string_view want) {
+      return Bad(label, line_no, absl::StrCat("bad value '", v, "' for ", key, ": ", want));
+    };
+    auto path = [&](std::string* out) -> absl::Status {
+      if (!AbsolutePath(v)) return bad_value("an absolute path");
+      *out = v;
+      return absl::OkStatus();
+    };
+    auto boolean = [&](bool* out) -> absl::Status {
+      if (!ParseBool(v, out)) return bad_value("true or false");
+      return absl::OkStatus();
+    };
+    absl::Status s;
+    if (key == "state_dir") {
+      s = path(&c.state_dir);
+    } else if (key == "spool_dir") {
+      s = path(&c.spool_dir);
+    } else if (key == "lock_file") {
+      s = path(&c.lock_file);
+    } else if (key == "trust_pinned") {
+      s = path(&c.trust_pinned);
+    } else if (key == "audit_file") {
+      s = path(&c.audit_file);
+    } else if (key == "audit_max_bytes") {
+      if (!ParseNumber<size_t>(v, 4096, size_t{1} << 34, &c.audit_max_bytes)) {
+        s = bad_value("a number of bytes >= 4096");
+      }
+    } else if (key == "audit_keep_files") {
+      if (!ParseNumber<int>(v, 1, 1000, &c.audit_keep_files)) s = bad_value("1..1000");
+    } else if (key == "audit_sync") {
+      s = boolean(&c.audit_sync);
+    } else if (key == "audit_syslog") {
+      s = boolean(&c.audit_syslog);
+    } else if (key == "tenant") {
+      c.tenant = v;
+    } else if (key == "groups") {
+      c.groups.clear();
+      for (absl::string_view g : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+        const std::string name = Trim(g);
+        if (name.empty()) return bad_value("a comma-separated list of group names");
+        c.groups.push_back(name);
+      }
+    } else if (key == "device_id") {
+      c.device_id = v;
+    } else if (key == "machine_id_file") {
+      s = path(&c.machine_id_file);
+    } else if (key.rfind("context.", 0) == 0) {
+      const std::string k = key.substr(8);
+      if (k == "groups") return bad_value("device groups are set with 'groups'");
+      if (k == "account_creation") return bad_value("not a device attribute");
+      s = ctx.SetFromText(k, v);
+      if (!s.ok()) return Bad(label, line_no, s.message());
+    } else if (key == "native_root") {
+      s = path(&c.native_root);
+    } else if (key == "managed_json") {
+      s = boolean(&c.managed_json);
+    } else if (key == "managed_json_target") {
+      JsonTarget t;
+      if (!ParseJsonTarget(v, &t)) {
+        s = bad_value("NAME[:DIR[:PREFIX[:recommended|managed-only]]], DIR relative");
+      } else {
+        for (const JsonTarget& o : c.managed_json_targets) {
+          if (o.name == t.name) return bad_value("target names must be unique");
+        }
+        c.managed_json_targets.push_back(std::move(t));
+      }
+    } else if (key == "managed_json_file") {
+      if (v.empty() || v.find('/') != std::string::npos) {
+        s = bad_value("a file name");
+      } else {
+        c.managed_json_file = v;
+      }
+    } else if (key == "dconf") {
+      s = boolean(&c.dconf);
+    } else if (key == "dconf_db") {
+      if (!SimpleName(v)) s = bad_value("[A-Za-z0-9_-]+");
+      c.dconf_db = v;
+    } else if (key == "dconf_profile") {
+      if (!SimpleName(v)) s = bad_value("[A-Za-z0-9_-]+");
+      c.dconf_profile = v;
+    } else if (key == "dconf_priority") {
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+        s = bad_value("digits");
+      }
+      c.dconf_priority = v;
+    } else if (key == "dconf_path_prefix") {
+      if (v.size() < 2 || v.front() != '/' || v.back() != '/') s = bad_value("/a/path/");
+      c.dconf_path_prefix = v;
+    } else if (key == "dconf_update") {
+      s = boolean(&c.dconf_update);
+    } else if (key == "max_bundle_bytes") {
+      if (!ParseNumber<size_t>(v, 1024, size_t{64} << 20, &c.max_bundle_bytes)) {
+        s = bad_value("1024..67108864");
+      }
+    } else if (key == "max_trust_bytes") {
+      if (!ParseNumber<size_t>(v, 1024, size_t{16} << 20, &c.max_trust_bytes)) {
+        s = bad_value("1024..16777216");
+      }
+    } else if (key == "freeze_skew_seconds") {
+      if (!ParseNumber<int64_t>(v, 0, 7 * 86400, &c.freeze_skew_seconds)) {
+        s = bad_value("0..604800");
+      }
+    } else if (key == "settle_ms") {
+      if (!ParseNumber<int>(v, 0, 600000, &c.settle_ms)) s = bad_value("0..600000");
+    } else if (key == "incomplete_grace_seconds") {
+      if (!ParseNumber<int>(v, 0, 86400, &c.incomplete_grace_seconds)) s = bad_value("0..86400");
+    } else if (key == "retry_seconds") {
+      if (!ParseNumber<int>(v, 1, 86400, &c.retry_seconds)) s = bad_value("1..86400");
+    } else if (key == "processed_keep") {
+      if (!ParseNumber<int>(v, 0, 100000, &c.processed_keep)) s = bad_value("0..100000");
+    } else if (key == "rejected_keep") {
+      if (!ParseNumber<int>(v, 0, 100000, &c.rejected_keep)) s = bad_value("0..100000");
+    } else if (key == "spool_max_files") {
+      if (!ParseNumber<size_t>(v, 1, 1000000, &c.spool_max_files)) s = bad_value("1..1000000");
+    } else {
+      return Bad(label, line_no, absl::StrCat("unknown key '", key, "' (see docs/agent.md)"));
+    }
+    if (!s.ok()) return s;
+  }
+  const Context& x = ctx.get();
+  c.device_context.identity = x.identity;
+  c.device_context.domain_joined = x.domain_joined;
+  c.device_context.device_managed = x.device_managed;
+  c.device_context.plan = x.plan;
+  c.device_context.os_generation = x.os_generation;
+  c.device_context.device_state = x.device_state;
+  c.device_context.role = x.role;
+  c.device_context.region = std::string(x.region);
+  if (c.managed_json_targets.empty()) {
+    c.managed_json_targets.push_back({"edict", "etc/edict/policies", "", true});
+  }
+  c.path = std::string(label);
+  return c;
+}
+
+absl::StatusOr<AgentConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int e = errno;
+    if (e == ENOENT) return absl::NotFoundError(absl::StrCat("no config file ", path));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read config file ", path, ": ", std::strerror(e)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > (1 << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
+  }
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace edict::agent

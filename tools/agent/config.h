@@ -1,0 +1,85 @@
+// edict-agent configuration: `key = value` lines (docs/agent.md lists every key).
+#ifndef EDICT_TOOLS_AGENT_CONFIG_H_
+#define EDICT_TOOLS_AGENT_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "transport/activation.h"
+
+namespace edict::agent {
+
+inline constexpr char kDefaultConfigPath[] = "/etc/edict/agent.conf";
+
+struct JsonTarget {
+  std::string name;
+  std::string dir;     // relative to native_root; empty: etc/<name>/policies
+  std::string prefix;  // key prefix selecting (and stripped from) entries; empty: all
+  bool recommended = true;
+};
+
+struct AgentConfig {
+  std::string path;  // the file this was read from ("" for defaults)
+
+  // Files and directories.
+  std::string state_dir = "/var/lib/edict";
+  std::string spool_dir = "/var/spool/edict";
+  std::string lock_file = "/run/edict/agent.lock";
+  std::string trust_pinned = "/etc/edict/trust.edt";
+
+  // Audit.
+  std::string audit_file = "/var/log/edict/audit.jsonl";
+  size_t audit_max_bytes = size_t{1} << 20;
+  int audit_keep_files = 5;
+  bool audit_sync = false;
+  bool audit_syslog = true;
+
+  // Identity.
+  std::string tenant;
+  std::vector<std::string> groups;
+  std::string device_id;  // overrides machine_id_file when set
+  std::string machine_id_file = "/etc/machine-id";
+  transport::DeviceContext device_context;
+
+  // Native stores.
+  std::string native_root = "/";
+  bool managed_json = true;
+  std::vector<JsonTarget> managed_json_targets;  // default: edict -> etc/edict/policies
+  std::string managed_json_file = "edict.json";
+  bool dconf = true;
+  std::string dconf_db = "local";
+  std::string dconf_profile = "user";
+  std::string dconf_priority = "50";
+  std::string dconf_path_prefix = "/org/edict/";
+  bool dconf_update = true;
+
+  // Limits and checks.
+  size_t max_bundle_bytes = size_t{4} << 20;
+  size_t max_trust_bytes = size_t{512} << 10;
+  int64_t freeze_skew_seconds = 300;
+
+  // Spool handling.
+  int settle_ms = 500;
+  int incomplete_grace_seconds = 60;
+  int retry_seconds = 30;
+  int processed_keep = 100;
+  int rejected_keep = 100;
+  size_t spool_max_files = 10000;
+};
+
+// Parses configuration text. Blank lines and lines starting with '#' are ignored; every
+// other line is `key = value` (spaces around '=' and at the ends are trimmed; values are not
+// quoted). Unknown keys and malformed values are errors naming the line (InvalidArgument).
+absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label);
+
+// Reads and parses `path`. A missing file is NotFound (the caller decides whether defaults
+// are acceptable).
+absl::StatusOr<AgentConfig> LoadConfig(const std::string& path);
+
+}  // namespace edict::agent
+
+#endif  // EDICT_TOOLS_AGENT_CONFIG_H_

@@ -1,0 +1,321 @@
+// edict-agent: the endpoint agent. `edict-agent help` lists the commands; docs/agent.md
+// describes them and every configuration key.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tools/agent/agent.h"
+#include "tools/agent/config.h"
+#include "tools/cli/args.h"
+#include "tools/cli/policy.h"
+#include "tools/cli/query.h"
+#include "tools/cli/strings.h"
+
+namespace edict::agent {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: edict-agent [--config FILE] <command> [options]\n"
+    "\n"
+    "edict endpoint agent: verifies signed policy bundles dropped into the spool directory,\n"
+    "activates them durably, writes the effective policy into native stores (managed JSON,\n"
+    "dconf) and audits everything.\n"
+    "\n"
+    "commands:\n"
+    "  run        daemon: watch the spool (inotify), activate, materialise, audit;\n"
+    "             SIGHUP re-reads the config, SIGTERM exits cleanly\n"
+    "  once       process the spool once and exit\n"
+    "  status     active serial, trust version, last activation, last error [--json]\n"
+    "  query      answer a query from the active policy (same output as edictctl eval)\n"
+    "  explain    explain an answer from the active policy (same as edictctl explain)\n"
+    "  unenroll   remove exactly what the native stores own, and the stored state\n"
+    "\n"
+    "--config FILE  configuration (default /etc/edict/agent.conf; built-in defaults if that\n"
+    "               file does not exist). Every key: docs/agent.md.\n"
+    "`edict-agent <command> --help` describes a command.\n"
+    "\n"
+    "Exit status: 0 ok; 1 failure; 2 usage or configuration error; 3 another agent is\n"
+    "running (the single-instance lock is held).\n";
+
+constexpr char kRunHelp[] =
+    "usage: edict-agent [--config FILE] run\n"
+    "\n"
+    "Takes the single-instance lock, re-verifies the stored state (trust chain and active\n"
+    "bundle; a damaged or no longer valid state is audited and replaced by the previous good\n"
+    "generation or the catalogue defaults), enforces it, then watches spool_dir with inotify.\n"
+    "A spool file is processed once it was closed after writing (IN_CLOSE_WRITE) or moved in\n"
+    "(IN_MOVED_TO) and its size and mtime stayed unchanged for settle_ms; a file never closed\n"
+    "is considered after incomplete_grace_seconds unchanged. Names starting with '.' or\n"
+    "ending in .tmp, .part, .partial or ~ are ignored (write there, then rename). Processed\n"
+    "files move to spool_dir/processed/, refused ones to spool_dir/rejected/ (the newest\n"
+    "processed_keep / rejected_keep are kept); files that failed for a transient reason (disk\n"
+    "full, read-only state) stay and are retried after retry_seconds.\n"
+    "SIGHUP re-reads the configuration and re-verifies the state; SIGTERM or SIGINT exits 0.\n";
+
+constexpr char kOnceHelp[] =
+    "usage: edict-agent [--config FILE] once\n"
+    "\n"
+    "Like run, but processes the spool once and exits: files whose size or mtime change\n"
+    "during settle_ms are left for the next pass, as are young files that do not parse yet\n"
+    "(half-written). Prints one line per file and a summary. Exit 0 unless the agent could\n"
+    "not start (1) or another agent holds the lock (3).\n";
+
+constexpr char kStatusHelp[] =
+    "usage: edict-agent [--config FILE] status [--json]\n"
+    "\n"
+    "Reads the state directory without writing to it, re-verifies it in full, and prints the\n"
+    "active serial (or 'catalogue defaults'), its source generation, the trust version, the\n"
+    "anti-rollback state, any problem found, and the last activation and last error recorded\n"
+    "in the audit file. --json prints one JSON object with the keys state_dir, source,\n"
+    "serial, trust_version, last_serial, rollback_epoch, time_floor, catalog_version,\n"
+    "issued_at, expires_at, activated_at, digest, signer_key_ids, skipped_rules, problems,\n"
+    "last_activation, last_error (audit lines or null), spool_pending.\n";
+
+constexpr char kQueryHelp[] =
+    "usage: edict-agent [--config FILE] query SETTING [--ctx KEY=VALUE]... [--user-choice V]\n"
+    "                                         [--user-choice-at-creation]\n"
+    "       edict-agent [--config FILE] query setting|data-use|schedule ... (as edictctl eval)\n"
+    "       edict-agent [--config FILE] query --batch FILE\n"
+    "       edict-agent [--config FILE] explain [--candidates] <same arguments>\n"
+    "\n"
+    "Answers from the active, re-verified policy in the state directory (read-only), with\n"
+    "exactly the output of `edictctl eval` / `edictctl explain` (docs/policy-format.md).\n"
+    "Context keys: identity=managed|unmanaged, domain_joined=true|false,\n"
+    "device_managed=true|false, plan=enterprise|small_business|trial, os_generation=N,\n"
+    "device_state=tampered,not_genuine, groups=a,b, role=user|admin|organiser|participant,\n"
+    "account_creation=true|false, region=US.\n"
+    "Exit status: 0 ok; 1 the state could not be read or a --batch line was not answered;\n"
+    "2 usage error.\n";
+
+constexpr char kUnenrollHelp[] =
+    "usage: edict-agent [--config FILE] unenroll\n"
+    "\n"
+    "Takes the lock, removes every file, key and profile line the native stores recorded as\n"
+    "theirs (nothing else), removes the stored trust chain, active bundle and anti-rollback\n"
+    "floor, and audits it. The pinned trust document and the configuration are left alone.\n";
+
+bool IsHelp(std::string_view a) { return a == "--help" || a == "-h"; }
+
+int Usage(const char* message) {
+  std::fprintf(stderr, "edict-agent: %s\n(see edict-agent --help)\n", message);
+  return kExitUsage;
+}
+
+absl::StatusOr<AgentConfig> Config(const std::string& path, bool explicit_path) {
+  auto c = LoadConfig(path);
+  if (c.ok()) return c;
+  if (absl::IsNotFound(c.status()) && !explicit_path) return ParseConfig("", "");
+  return c.status();
+}
+
+int RunDaemon(const AgentConfig& config, bool once) {
+  auto agent = Agent::Open(config);
+  if (!agent.ok()) {
+    if (absl::IsFailedPrecondition(agent.status())) {
+      std::fprintf(stderr, "edict-agent: not starting: %s\n",
+                   std::string(agent.status().message()).c_str());
+      return kExitLocked;
+    }
+    std::fprintf(stderr, "edict-agent: cannot start: %s\n",
+                 std::string(agent.status().message()).c_str());
+    return kExitFailure;
+  }
+  absl::Status started = (*agent)->Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "edict-agent: warning: %s (running on the catalogue defaults)\n",
+                 std::string(started.message()).c_str());
+  }
+  if (once) {
+    SpoolReport r = (*agent)->ProcessSpool(/*settle=*/true);
+    for (const std::string& l : r.lines) std::printf("%s\n", l.c_str());
+    const transport::ActiveStateInfo info = (*agent)->activation().Info();
+    std::printf(
+        "activated %d, rejected %d, deferred %d, retry %d; active serial %llu, trust "
+        "version %llu\n",
+        r.activated, r.rejected, r.deferred, r.retry, static_cast<unsigned long long>(info.serial),
+        static_cast<unsigned long long>(info.trust_version));
+    return started.ok() ? kExitOk : kExitFailure;
+  }
+  std::fprintf(stderr, "edict-agent: running (pid %d), watching %s\n", static_cast<int>(getpid()),
+               config.spool_dir.c_str());
+  absl::Status s = (*agent)->Run();
+  if (!s.ok()) {
+    std::fprintf(stderr, "edict-agent: %s\n", std::string(s.message()).c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& args_in,
+             bool explain) {
+  std::vector<std::string_view> args;
+  bool positional_seen = false;
+  for (size_t i = 0; i < args_in.size(); ++i) {
+    const std::string_view a = args_in[i];
+    if (a == "--policy" || a.substr(0, 9) == "--policy=") {
+      return Usage("query/explain answer from the active state; --policy is edictctl's");
+    }
+    const bool takes_value = a == "--ctx" || a == "--user-choice" || a == "--batch";
+    if (!positional_seen && !a.empty() && a[0] != '-') {
+      positional_seen = true;
+      if (a != "setting" && a != "data-use" && a != "schedule") args.push_back("setting");
+    }
+    args.push_back(a);
+    if (takes_value && i + 1 < args_in.size()) args.push_back(args_in[++i]);
+  }
+  absl::StatusOr<cli::EvalArgs> parsed = cli::ParseEvalArgs(args, explain);
+  if (!parsed.ok()) return Usage(std::string(parsed.status().message()).c_str());
+  auto view = LoadStatus(config);
+  if (!view.ok()) {
+    std::fprintf(stderr, "edict-agent: cannot read the state: %s\n",
+                 std::string(view.status().message()).c_str());
+    return kExitFailure;
+  }
+  const Snapshot& snapshot = view->state->snapshot();
+  for (const std::string& p : view->state->info().problems) {
+    std::fprintf(stderr, "edict-agent: warning: %s\n", p.c_str());
+  }
+  const ExplainDetail detail =
+      parsed->candidates ? ExplainDetail::kWithCandidates : ExplainDetail::kSentence;
+  if (!parsed->batch.empty()) {
+    std::string text;
+    if (parsed->batch == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      auto data = cli::ReadFile(parsed->batch);
+      if (!data.ok()) {
+        std::fprintf(stderr, "edict-agent: %s\n", std::string(data.status().message()).c_str());
+        return kExitFailure;
+      }
+      text = *std::move(data);
+    }
+    int failures = 0;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + start, end - start);
+      start = end + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) continue;
+      auto q = cli::ParseQueryText(line);
+      if (!q.ok()) {
+        ++failures;
+        std::printf("%s\n", cli::RenderError(cli::MessageOf(q.status())).c_str());
+        continue;
+      }
+      const cli::Answer a = cli::Evaluate(snapshot, *q);
+      std::printf("%s\n",
+                  (explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a)).c_str());
+    }
+    return failures ? kExitFailure : kExitOk;
+  }
+  const cli::Answer a = cli::Evaluate(snapshot, parsed->query);
+  std::printf(
+      "%s\n",
+      (explain ? cli::Explain(snapshot, parsed->query, a, detail) : cli::RenderAnswer(a)).c_str());
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  std::string config_path = kDefaultConfigPath;
+  bool explicit_config = false;
+  std::string command;
+  std::vector<std::string_view> rest;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--config") {
+      if (i + 1 >= argc) return Usage("--config needs a file");
+      config_path = argv[++i];
+      explicit_config = true;
+    } else if (a.substr(0, 9) == "--config=") {
+      config_path = std::string(a.substr(9));
+      explicit_config = true;
+    } else if (command.empty() && (IsHelp(a) || a == "help")) {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (command.empty() && !a.empty() && a[0] != '-') {
+      command = std::string(a);
+    } else if (command.empty()) {
+      return Usage("unknown option before the command");
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (command.empty()) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  const char* help = nullptr;
+  if (command == "run") help = kRunHelp;
+  if (command == "once") help = kOnceHelp;
+  if (command == "status") help = kStatusHelp;
+  if (command == "query" || command == "explain") help = kQueryHelp;
+  if (command == "unenroll") help = kUnenrollHelp;
+  if (!help) return Usage("unknown command");
+  for (std::string_view a : rest) {
+    if (IsHelp(a)) {
+      std::fputs(help, stdout);
+      return kExitOk;
+    }
+  }
+  auto config = Config(config_path, explicit_config);
+  if (!config.ok()) {
+    std::fprintf(stderr, "edict-agent: %s\n", std::string(config.status().message()).c_str());
+    return absl::IsInvalidArgument(config.status()) ? kExitUsage : kExitFailure;
+  }
+
+  if (command == "run" || command == "once" || command == "unenroll") {
+    if (!rest.empty()) return Usage("this command takes no arguments");
+    if (command == "unenroll") {
+      auto agent = Agent::Open(*config);
+      if (!agent.ok()) {
+        std::fprintf(stderr, "edict-agent: %s\n", std::string(agent.status().message()).c_str());
+        return absl::IsFailedPrecondition(agent.status()) ? kExitLocked : kExitFailure;
+      }
+      absl::Status s = (*agent)->Unenroll();
+      if (!s.ok()) {
+        std::fprintf(stderr, "edict-agent: unenroll incomplete: %s\n",
+                     std::string(s.message()).c_str());
+        return kExitFailure;
+      }
+      std::printf("unenrolled: native stores cleared, state removed\n");
+      return kExitOk;
+    }
+    return RunDaemon(*config, command == "once");
+  }
+  if (command == "status") {
+    bool as_json = false;
+    for (std::string_view a : rest) {
+      if (a == "--json") {
+        as_json = true;
+      } else {
+        return Usage("status takes only --json");
+      }
+    }
+    auto view = LoadStatus(*config);
+    if (!view.ok()) {
+      std::fprintf(stderr, "edict-agent: cannot read the state: %s\n",
+                   std::string(view.status().message()).c_str());
+      return kExitFailure;
+    }
+    const std::string out =
+        as_json ? RenderStatusJson(*config, *view) + "\n" : RenderStatusText(*config, *view);
+    std::fputs(out.c_str(), stdout);
+    return kExitOk;
+  }
+  return RunQuery(*config, rest, command == "explain");
+}
+
+}  // namespace
+}  // namespace edict::agent
+
+int main(int argc, char** argv) { return edict::agent::Main(argc, argv); }
