@@ -1,4 +1,4 @@
-# Debian packages (CPack DEB) and man pages. Included from capi/CMakeLists.txt.
+# Debian packages (CPack DEB) and man pages. Included from tools/libedict/CMakeLists.txt.
 #
 #   cmake --build build && cpack --config build/CPackConfig.cmake -B build/packages
 #

@@ -22,6 +22,7 @@ int RunKeygen(int argc, char** argv);       // cmd_keys.cc
 int RunTrust(int argc, char** argv);        // cmd_keys.cc
 int RunSign(int argc, char** argv);         // cmd_bundle.cc
 int RunVerify(int argc, char** argv);       // cmd_bundle.cc
+int RunPublish(int argc, char** argv);      // cmd_publish.cc
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
     {"trust", "create (init) or rotate a signed trust document", RunTrust},
     {"sign", "sign a payload into a bundle", RunSign},
     {"verify", "verify a bundle against a trust document, as an endpoint does", RunVerify},
+    {"publish", "write bundle, trust document and index into a directory for web serving",
+     RunPublish},
 };
 
 void PrintUsage(std::FILE* out) {

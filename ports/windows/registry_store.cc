@@ -1,0 +1,421 @@
+#include "ports/windows/registry_store.h"
+
+#include <windows.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "ports/io_status.h"
+#include "ports/windows/win_io.h"
+
+namespace edict::ports {
+namespace {
+
+using win::Narrow;
+using win::Widen;
+
+constexpr char kValueSet[] = "value";
+constexpr REGSAM kView = KEY_WOW64_64KEY;
+
+HKEY Root(bool local_machine) { return local_machine ? HKEY_LOCAL_MACHINE : HKEY_CURRENT_USER; }
+
+std::string RootName(bool local_machine) { return local_machine ? "HKLM" : "HKCU"; }
+
+absl::Status RegStatus(LSTATUS rc, absl::string_view what, absl::string_view path) {
+  return win::Win32ErrorStatus(static_cast<unsigned long>(rc), what, path);
+}
+
+// The bytes and type RegSetValueExW gets for `value`.
+struct Encoded {
+  DWORD type = REG_NONE;
+  std::string bytes;
+  bool operator==(const Encoded& o) const { return type == o.type && bytes == o.bytes; }
+};
+
+void AppendWide(std::string* out, const std::wstring& w) {
+  out->append(reinterpret_cast<const char*>(w.data()), w.size() * sizeof(wchar_t));
+  out->append(sizeof(wchar_t), '\0');
+}
+
+Encoded Encode(const NativeValue& value) {
+  Encoded e;
+  if (const bool* b = std::get_if<bool>(&value)) {
+    const DWORD d = *b ? 1 : 0;
+    e.type = REG_DWORD;
+    e.bytes.assign(reinterpret_cast<const char*>(&d), sizeof(d));
+  } else if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    if (*i >= 0 && *i <= 0xffffffffLL) {
+      const DWORD d = static_cast<DWORD>(*i);
+      e.type = REG_DWORD;
+      e.bytes.assign(reinterpret_cast<const char*>(&d), sizeof(d));
+    } else {
+      const uint64_t q = static_cast<uint64_t>(*i);
+      e.type = REG_QWORD;
+      e.bytes.assign(reinterpret_cast<const char*>(&q), sizeof(q));
+    }
+  } else if (const std::string* s = std::get_if<std::string>(&value)) {
+    e.type = REG_SZ;
+    AppendWide(&e.bytes, Widen(*s));
+  } else {
+    e.type = REG_MULTI_SZ;
+    for (const std::string& item : std::get<std::vector<std::string>>(value)) {
+      AppendWide(&e.bytes, Widen(item));
+    }
+    e.bytes.append(sizeof(wchar_t), '\0');
+  }
+  return e;
+}
+
+// Reads the raw type and bytes of a value; nullopt if it does not exist.
+absl::StatusOr<std::optional<Encoded>> ReadRaw(HKEY key, const std::wstring& name,
+                                               const std::string& where) {
+  DWORD type = 0, size = 0;
+  LSTATUS rc = ::RegQueryValueExW(key, name.c_str(), nullptr, &type, nullptr, &size);
+  if (rc == ERROR_FILE_NOT_FOUND) return std::optional<Encoded>();
+  if (rc != ERROR_SUCCESS) return RegStatus(rc, "read", where);
+  Encoded e;
+  e.type = type;
+  e.bytes.resize(size);
+  rc = ::RegQueryValueExW(key, name.c_str(), nullptr, &type,
+                          reinterpret_cast<BYTE*>(e.bytes.data()), &size);
+  if (rc != ERROR_SUCCESS) return RegStatus(rc, "read", where);
+  e.bytes.resize(size);
+  e.type = type;
+  return std::optional<Encoded>(std::move(e));
+}
+
+// An open key, closed on destruction.
+class Key {
+ public:
+  Key() = default;
+  explicit Key(HKEY h) : h_(h) {}
+  ~Key() {
+    if (h_ != nullptr) ::RegCloseKey(h_);
+  }
+  Key(Key&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Key& operator=(Key&& o) noexcept {
+    if (this != &o) {
+      if (h_ != nullptr) ::RegCloseKey(h_);
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  HKEY get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
+
+ private:
+  HKEY h_ = nullptr;
+};
+
+// Opens `path` for `access`; an empty Key if it does not exist.
+absl::StatusOr<Key> OpenKey(bool local_machine, const std::string& path, REGSAM access) {
+  HKEY h = nullptr;
+  const LSTATUS rc =
+      ::RegOpenKeyExW(Root(local_machine), Widen(path).c_str(), 0, access | kView, &h);
+  if (rc == ERROR_FILE_NOT_FOUND) return Key();
+  if (rc != ERROR_SUCCESS) {
+    return RegStatus(rc, "open key", absl::StrCat(RootName(local_machine), "\\", path));
+  }
+  return Key(h);
+}
+
+bool ValidName(absl::string_view s) {
+  if (s.empty() || s.size() > 200) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+          c == '_' || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return s != "." && s != "..";
+}
+
+class RegistryPolicyStore : public NativePolicyStore {
+ public:
+  explicit RegistryPolicyStore(RegistryPolicyOptions options)
+      : options_(std::move(options)), io_(options_.faults) {
+    mandatory_key_ = absl::StrCat(options_.base_key, "\\", options_.vendor, "\\", options_.product);
+    recommended_key_ = absl::StrCat(mandatory_key_, "\\Recommended");
+  }
+
+  std::string Name() const override {
+    return absl::StrCat("registry:", RootName(options_.local_machine), "\\", mandatory_key_);
+  }
+
+  absl::Status Apply(absl::Span<const NativePolicyEntry> entries) override {
+    if (absl::Status s = ValidateNativeEntries(entries); !s.ok()) return s;
+    Desired desired;
+    for (const NativePolicyEntry& e : entries) {
+      if (!absl::StartsWith(e.key, options_.key_prefix)) continue;
+      if (e.key.size() == options_.key_prefix.size()) continue;
+      if (!e.mandatory && !options_.recommended) continue;
+      if (const auto* list = std::get_if<std::vector<std::string>>(&e.value)) {
+        for (const std::string& item : *list) {
+          if (item.empty()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "value of \"", e.key, "\" has an empty list item (REG_MULTI_SZ cannot hold one)"));
+          }
+        }
+      }
+      const std::string name = e.key.substr(options_.key_prefix.size());
+      desired[Level(e.mandatory)][name] = Encode(e.value);
+    }
+    return Sync(desired);
+  }
+
+  absl::Status Clear() override {
+    if (absl::Status s = Sync({}); !s.ok()) return s;
+    return options_.state->Remove(options_.record_name);
+  }
+
+  absl::StatusOr<std::vector<std::string>> OwnedKeys() override {
+    absl::StatusOr<OwnershipRecord> owned = LoadRecord();
+    if (!owned.ok()) return owned.status();
+    const auto& items = owned->Get(kValueSet);
+    return std::vector<std::string>(items.begin(), items.end());
+  }
+
+ private:
+  // level ("mandatory" | "recommended") -> value name -> encoded value.
+  using Desired = std::map<std::string, std::map<std::string, Encoded>>;
+
+  static std::string Level(bool mandatory) { return mandatory ? "mandatory" : "recommended"; }
+  const std::string& KeyOf(const std::string& level) const {
+    return level == "mandatory" ? mandatory_key_ : recommended_key_;
+  }
+  std::string Where(const std::string& level, absl::string_view name = "") const {
+    std::string out = absl::StrCat(RootName(options_.local_machine), "\\", KeyOf(level));
+    if (!name.empty()) absl::StrAppend(&out, "\\", name);
+    return out;
+  }
+
+  absl::StatusOr<OwnershipRecord> LoadRecord() {
+    absl::StatusOr<StateRead> read = options_.state->ReadWithFallback(options_.record_name);
+    if (!read.ok()) {
+      if (absl::IsNotFound(read.status())) return OwnershipRecord();
+      return read.status();
+    }
+    return OwnershipRecord::Decode(read->bytes);
+  }
+
+  absl::Status SaveRecord(const OwnershipRecord& record, const OwnershipRecord& previous) {
+    if (record == previous) return absl::OkStatus();
+    absl::StatusOr<std::string> text = record.Encode();
+    if (!text.ok()) return text.status();
+    return options_.state->Write(options_.record_name, *text);
+  }
+
+  absl::Status Sync(const Desired& desired) {
+    absl::StatusOr<OwnershipRecord> owned = LoadRecord();
+    if (!owned.ok()) return owned.status();
+    OwnershipRecord wanted;
+    for (const auto& [level, values] : desired) {
+      for (const auto& [name, value] : values) {
+        wanted.sets[kValueSet].insert(absl::StrCat(level, "/", name));
+      }
+    }
+    // Refuse to take over a value we did not write.
+    for (const auto& [level, values] : desired) {
+      absl::StatusOr<Key> key = OpenKey(options_.local_machine, KeyOf(level), KEY_QUERY_VALUE);
+      if (!key.ok()) return key.status();
+      if (!*key) continue;
+      for (const auto& [name, value] : values) {
+        if (owned->Has(kValueSet, absl::StrCat(level, "/", name))) continue;
+        absl::StatusOr<std::optional<Encoded>> raw =
+            ReadRaw(key->get(), Widen(name), Where(level, name));
+        if (!raw.ok()) return raw.status();
+        if (raw->has_value()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(Where(level, name), " exists and was not written by edict"));
+        }
+      }
+    }
+    // Widen first: whatever is in the registry is always recorded.
+    OwnershipRecord widened = *owned;
+    widened.MergeFrom(wanted);
+    if (absl::Status s = SaveRecord(widened, *owned); !s.ok()) return s;
+    for (const auto& [level, values] : desired) {
+      if (absl::Status s = WriteLevel(level, values); !s.ok()) return s;
+    }
+    if (absl::Status s = RemoveStale(widened, desired); !s.ok()) return s;
+    return SaveRecord(wanted, widened);
+  }
+
+  absl::Status WriteLevel(const std::string& level, const std::map<std::string, Encoded>& values) {
+    const std::string where = Where(level);
+    if (absl::Status s = io_.Check(IoOp::kMkdir, where, "create key"); !s.ok()) return s;
+    HKEY h = nullptr;
+    LSTATUS rc = ::RegCreateKeyExW(Root(options_.local_machine), Widen(KeyOf(level)).c_str(), 0,
+                                   nullptr, REG_OPTION_NON_VOLATILE,
+                                   KEY_QUERY_VALUE | KEY_SET_VALUE | kView, nullptr, &h, nullptr);
+    if (rc != ERROR_SUCCESS) return RegStatus(rc, "create key", where);
+    Key key(h);
+    bool changed = false;
+    for (const auto& [name, value] : values) {
+      const std::wstring wname = Widen(name);
+      absl::StatusOr<std::optional<Encoded>> raw = ReadRaw(key.get(), wname, Where(level, name));
+      if (!raw.ok()) return raw.status();
+      if (raw->has_value() && **raw == value) continue;
+      if (absl::Status s = io_.Check(IoOp::kWrite, Where(level, name), "set value"); !s.ok()) {
+        return s;
+      }
+      rc = ::RegSetValueExW(key.get(), wname.c_str(), 0, value.type,
+                            reinterpret_cast<const BYTE*>(value.bytes.data()),
+                            static_cast<DWORD>(value.bytes.size()));
+      if (rc != ERROR_SUCCESS) return RegStatus(rc, "set value", Where(level, name));
+      changed = true;
+    }
+    if (!changed) return absl::OkStatus();
+    return Flush(key.get(), where);
+  }
+
+  absl::Status Flush(HKEY key, const std::string& where) {
+    if (absl::Status s = io_.Check(IoOp::kFsync, where, "flush key"); !s.ok()) return s;
+    const LSTATUS rc = ::RegFlushKey(key);
+    if (rc != ERROR_SUCCESS) return RegStatus(rc, "flush key", where);
+    return absl::OkStatus();
+  }
+
+  absl::Status RemoveStale(const OwnershipRecord& owned, const Desired& desired) {
+    for (const std::string level : {"recommended", "mandatory"}) {
+      absl::StatusOr<Key> key =
+          OpenKey(options_.local_machine, KeyOf(level), KEY_QUERY_VALUE | KEY_SET_VALUE);
+      if (!key.ok()) return key.status();
+      if (!*key) continue;
+      const auto found = desired.find(level);
+      bool changed = false;
+      for (const std::string& item : owned.Get(kValueSet)) {
+        absl::string_view name = item;
+        if (!absl::ConsumePrefix(&name, absl::StrCat(level, "/"))) continue;
+        if (found != desired.end() && found->second.count(std::string(name)) > 0) continue;
+        const std::wstring wname = Widen(name);
+        if (::RegQueryValueExW(key->get(), wname.c_str(), nullptr, nullptr, nullptr, nullptr) ==
+            ERROR_FILE_NOT_FOUND) {
+          continue;
+        }
+        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(level, name), "delete value");
+            !s.ok()) {
+          return s;
+        }
+        const LSTATUS rc = ::RegDeleteValueW(key->get(), wname.c_str());
+        if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
+          return RegStatus(rc, "delete value", Where(level, name));
+        }
+        changed = true;
+      }
+      if (changed) {
+        if (absl::Status s = Flush(key->get(), Where(level)); !s.ok()) return s;
+      }
+      // A level key left empty is removed (the product key only once Recommended is gone).
+      DWORD subkeys = 0, values = 0;
+      if (::RegQueryInfoKeyW(key->get(), nullptr, nullptr, nullptr, &subkeys, nullptr, nullptr,
+                             &values, nullptr, nullptr, nullptr, nullptr) == ERROR_SUCCESS &&
+          subkeys == 0 && values == 0 && (found == desired.end() || found->second.empty())) {
+        *key = Key();
+        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(level), "delete key"); !s.ok()) {
+          return s;
+        }
+        const LSTATUS rc =
+            ::RegDeleteKeyExW(Root(options_.local_machine), Widen(KeyOf(level)).c_str(), kView, 0);
+        if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
+          return RegStatus(rc, "delete key", Where(level));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const RegistryPolicyOptions options_;
+  win::WinIo io_;
+  std::string mandatory_key_;
+  std::string recommended_key_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NativePolicyStore>> OpenRegistryPolicyStore(
+    RegistryPolicyOptions options) {
+  if (options.state == nullptr) {
+    return absl::InvalidArgumentError("registry policy store needs a state store for ownership");
+  }
+  if (absl::Status s = ValidateStateBlobName(options.record_name); !s.ok()) return s;
+  if (!ValidName(options.vendor) || !ValidName(options.product)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad registry vendor or product name: \"",
+                                                   options.vendor, "\", \"", options.product,
+                                                   "\""));
+  }
+  if (options.base_key.empty() || absl::StrContains(options.base_key, "\\\\") ||
+      options.base_key.front() == '\\' || options.base_key.back() == '\\') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad registry base key: \"", options.base_key, "\""));
+  }
+  return std::unique_ptr<NativePolicyStore>(new RegistryPolicyStore(std::move(options)));
+}
+
+absl::StatusOr<RegistryValue> ReadRegistryValue(bool local_machine, const std::string& key,
+                                                const std::string& name) {
+  const std::string where = absl::StrCat(RootName(local_machine), "\\", key, "\\", name);
+  absl::StatusOr<Key> k = OpenKey(local_machine, key, KEY_QUERY_VALUE);
+  if (!k.ok()) return k.status();
+  if (!*k) return absl::NotFoundError(absl::StrCat(where, ": no such key"));
+  absl::StatusOr<std::optional<Encoded>> raw = ReadRaw(k->get(), Widen(name), where);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return absl::NotFoundError(absl::StrCat(where, ": no such value"));
+  const Encoded& e = **raw;
+  RegistryValue out;
+  out.type = e.type;
+  if (e.type == REG_DWORD && e.bytes.size() == 4) {
+    uint32_t d;
+    std::memcpy(&d, e.bytes.data(), 4);
+    out.number = d;
+  } else if (e.type == REG_QWORD && e.bytes.size() == 8) {
+    std::memcpy(&out.number, e.bytes.data(), 8);
+  } else if (e.type == REG_SZ || e.type == REG_MULTI_SZ) {
+    std::wstring w(e.bytes.size() / sizeof(wchar_t), L'\0');
+    std::memcpy(w.data(), e.bytes.data(), w.size() * sizeof(wchar_t));
+    size_t start = 0;
+    while (start < w.size()) {
+      size_t end = w.find(L'\0', start);
+      if (end == std::wstring::npos) end = w.size();
+      if (end == start) break;  // the terminating empty string
+      const std::string item = Narrow(w.data() + start, end - start);
+      if (e.type == REG_SZ) {
+        out.text = item;
+        break;
+      }
+      out.list.push_back(item);
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ListRegistryValues(bool local_machine, const std::string& key) {
+  std::vector<std::string> out;
+  absl::StatusOr<Key> k = OpenKey(local_machine, key, KEY_QUERY_VALUE);
+  if (!k.ok() || !*k) return out;
+  for (DWORD i = 0;; ++i) {
+    wchar_t name[16384];
+    DWORD len = 16384;
+    if (::RegEnumValueW(k->get(), i, name, &len, nullptr, nullptr, nullptr, nullptr) !=
+        ERROR_SUCCESS) {
+      break;
+    }
+    out.push_back(Narrow(name, len));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool RegistryKeyExists(bool local_machine, const std::string& key) {
+  absl::StatusOr<Key> k = OpenKey(local_machine, key, KEY_QUERY_VALUE);
+  return k.ok() && static_cast<bool>(*k);
+}
+
+}  // namespace edict::ports

@@ -1,0 +1,144 @@
+// edictctl publish: lay out a directory for pull delivery (transport/pull/publish.h).
+#ifdef _WIN32
+// The pull library (transport/pull) is POSIX-only for now.
+#include <cstdio>
+
+#include "tools/edictctl/commands.h"
+
+namespace edict::ctl {
+int RunPublish(int, char**) {
+  std::fputs("edictctl publish: not available in the Windows build (use the Linux edictctl)\n",
+             stderr);
+  return kExitFailure;
+}
+}  // namespace edict::ctl
+#else
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "tools/edictctl/commands.h"
+#include "transport/keys.h"
+#include "transport/pull/index.h"
+#include "transport/pull/publish.h"
+
+namespace edict::ctl {
+namespace {
+
+constexpr char kPublishHelp[] =
+    "usage: edictctl publish --bundle BUNDLE [--trust TRUST] [--keep N] DIR\n"
+    "\n"
+    "Writes BUNDLE (and the trust document TRUST) into DIR under content-addressed names\n"
+    "(bundle-<sha256 prefix>.edict, trust-v<version>-<sha256 prefix>.edt), then the index\n"
+    "DIR/edict-index.json naming them with their size and SHA-256, for endpoints polling DIR\n"
+    "through any static web server or CDN (docs/pull.md). Every file is written atomically\n"
+    "(temporary file, fsync, rename, directory fsync), the index last, so a client never sees\n"
+    "an index naming a file that is not there. Older bundle and trust files are kept for\n"
+    "clients still downloading them: the newest N (default 5) besides the current ones.\n"
+    "Signatures are not checked here (use `edictctl verify`); the bundle must be a\n"
+    "well-formed envelope, at most 4 MiB, and the trust document at most 512 KiB.\n"
+    "Prints the index. Exit status: 0 ok; 1 failure; 2 usage error.\n";
+
+bool ReadSmallFile(const std::string& path, size_t cap, std::vector<uint8_t>* out,
+                   std::string* err) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = absl::StrCat(path, ": ", std::strerror(errno));
+    return false;
+  }
+  out->clear();
+  uint8_t buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = absl::StrCat(path, ": ", std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > cap) {
+      *err = absl::StrCat(path, ": more than ", cap, " bytes");
+      ::close(fd);
+      return false;
+    }
+    out->insert(out->end(), buf, buf + n);
+  }
+  ::close(fd);
+  return true;
+}
+
+}  // namespace
+
+int RunPublish(int argc, char** argv) {
+  std::string bundle_path, trust_path, dir;
+  int keep = 5;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kPublishHelp, stdout);
+      return kExitOk;
+    }
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string keep_text;
+    if (a == "--bundle") {
+      if (!value(&bundle_path)) break;
+    } else if (a == "--trust") {
+      if (!value(&trust_path)) break;
+    } else if (a == "--keep") {
+      if (!value(&keep_text) || !absl::SimpleAtoi(keep_text, &keep) || keep < 0) {
+        std::fprintf(stderr, "edictctl publish: --keep needs a non-negative number\n");
+        return kExitUsage;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "edictctl publish: unknown option %s\n%s", a.c_str(), kPublishHelp);
+      return kExitUsage;
+    } else if (dir.empty()) {
+      dir = a;
+    } else {
+      std::fprintf(stderr, "edictctl publish: one DIR only\n");
+      return kExitUsage;
+    }
+  }
+  if (bundle_path.empty() || dir.empty()) {
+    std::fprintf(stderr, "edictctl publish: --bundle and DIR are required\n%s", kPublishHelp);
+    return kExitUsage;
+  }
+  std::vector<uint8_t> bundle, trust;
+  std::string err;
+  if (!ReadSmallFile(bundle_path, size_t{4} << 20, &bundle, &err) ||
+      (!trust_path.empty() && !ReadSmallFile(trust_path, size_t{512} << 10, &trust, &err))) {
+    std::fprintf(stderr, "edictctl publish: %s\n", err.c_str());
+    return kExitFailure;
+  }
+  transport::pull::PublishOptions options;
+  options.published_at = absl::ToUnixSeconds(absl::Now());
+  options.keep = keep;
+  auto index = transport::pull::PublishToDirectory(
+      dir, bundle, trust_path.empty() ? std::nullopt : std::optional<transport::Bytes>(trust),
+      options);
+  if (!index.ok()) {
+    std::fprintf(stderr, "edictctl publish: %s\n", std::string(index.status().message()).c_str());
+    return kExitFailure;
+  }
+  std::fputs(transport::pull::SerializeIndex(*index).c_str(), stdout);
+  return kExitOk;
+}
+
+}  // namespace edict::ctl
+#endif  // _WIN32

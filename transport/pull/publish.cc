@@ -1,0 +1,181 @@
+#include "transport/pull/publish.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "flatbuffers/flatbuffers.h"
+#include "policy/edict_generated.h"
+#include "transport/bundle_generated.h"
+#include "transport/trust.h"
+#include "transport/trust_generated.h"
+
+namespace edict::transport::pull {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", dir);
+  int r = ::fsync(fd);
+  ::close(fd);
+  if (r != 0) return Errno("fsync", dir);
+  return absl::OkStatus();
+}
+
+// Removes all but the newest `keep` files named prefix*suffix other than `current`.
+void Prune(const std::string& dir, absl::string_view prefix, absl::string_view suffix,
+           const std::string& current, int keep) {
+  if (keep < 0) return;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::pair<int64_t, std::string>> files;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (!absl::StartsWith(name, prefix) || !absl::EndsWith(name, suffix) || name == current) {
+      continue;
+    }
+    struct stat st;
+    if (::stat((dir + "/" + name).c_str(), &st) == 0) {
+      files.emplace_back(static_cast<int64_t>(st.st_mtime), name);
+    }
+  }
+  ::closedir(d);
+  std::sort(files.begin(), files.end(), std::greater<>());
+  for (size_t i = static_cast<size_t>(keep); i < files.size(); ++i) {
+    ::unlink((dir + "/" + files[i].second).c_str());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> PeekBundleSerial(Bytes bundle) {
+  const Limits limits;
+  if (bundle.size() > limits.max_bundle_bytes) {
+    return absl::InvalidArgumentError("bundle is larger than the 4 MiB cap");
+  }
+  flatbuffers::Verifier v(bundle.data(), bundle.size(), 4, 1 + limits.max_signatures);
+  if (!fb::VerifyBundleBuffer(v)) return absl::InvalidArgumentError("not a bundle envelope");
+  const auto* payload = fb::GetBundle(bundle.data())->payload();
+  if (!payload) return absl::InvalidArgumentError("bundle without payload");
+  flatbuffers::Verifier pv(payload->data(), payload->size(), limits.max_payload_depth,
+                           limits.max_payload_tables);
+  if (!edict::fb::VerifyPayloadBuffer(pv)) {
+    return absl::InvalidArgumentError("bundle payload is malformed");
+  }
+  const edict::fb::Header* h = edict::fb::GetPayload(payload->data())->header();
+  if (!h) return absl::InvalidArgumentError("payload without header");
+  return h->serial();
+}
+
+absl::StatusOr<uint64_t> PeekTrustVersion(Bytes trust) {
+  const Limits limits;
+  if (trust.size() > limits.max_trust_bytes) {
+    return absl::InvalidArgumentError("trust document is larger than the 512 KiB cap");
+  }
+  flatbuffers::Verifier v(trust.data(), trust.size(), 4, 2 + limits.max_signatures);
+  if (!fb::VerifyTrustDocumentBuffer(v)) {
+    return absl::InvalidArgumentError("not a trust document");
+  }
+  const auto* body = fb::GetTrustDocument(trust.data())->body();
+  if (!body || body->size() < 8) return absl::InvalidArgumentError("trust body missing");
+  flatbuffers::Verifier bv(body->data(), body->size(), 4, 2 + limits.max_trust_keys);
+  if (!bv.VerifyBuffer<fb::TrustBody>("EDTB")) {
+    return absl::InvalidArgumentError("trust body is malformed");
+  }
+  return flatbuffers::GetRoot<fb::TrustBody>(body->data())->version();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, Bytes data, bool advance_mtime) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", tmp);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      absl::Status s = Errno("write", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fchmod(fd, 0644);  // whatever the umask: a web server must read it
+  struct stat old;
+  if (advance_mtime && ::stat(path.c_str(), &old) == 0) {
+    struct timespec now;
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec <= old.st_mtim.tv_sec) {
+      struct timespec times[2];
+      times[0].tv_sec = times[1].tv_sec = old.st_mtim.tv_sec + 1;
+      times[0].tv_nsec = times[1].tv_nsec = 0;
+      ::futimens(fd, times);
+    }
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    absl::Status s = Errno("fsync/close", tmp);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    absl::Status s = Errno("rename", tmp);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncDir(dir);
+}
+
+absl::StatusOr<Index> PublishToDirectory(const std::string& dir, Bytes bundle,
+                                         std::optional<Bytes> trust,
+                                         const PublishOptions& options) {
+  auto serial = PeekBundleSerial(bundle);
+  if (!serial.ok()) return serial.status();
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
+  Index index;
+  index.published_at = options.published_at;
+  index.bundle.size = bundle.size();
+  index.bundle.sha256 = Sha256::Hash(bundle);
+  index.bundle.serial = *serial;
+  index.bundle.path = BundleFileName(index.bundle.sha256);
+  if (trust) {
+    auto version = PeekTrustVersion(*trust);
+    if (!version.ok()) return version.status();
+    IndexEntry t;
+    t.size = trust->size();
+    t.sha256 = Sha256::Hash(*trust);
+    t.serial = *version;
+    t.path = TrustFileName(t.serial, t.sha256);
+    if (auto s = WriteFileAtomically(dir + "/" + t.path, *trust); !s.ok()) return s;
+    index.trust = t;
+  }
+  if (auto s = WriteFileAtomically(dir + "/" + index.bundle.path, bundle); !s.ok()) return s;
+  std::string text = SerializeIndex(index);
+  if (auto s =
+          WriteFileAtomically(dir + "/" + kIndexFileName,
+                              Bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+                              /*advance_mtime=*/true);
+      !s.ok()) {
+    return s;
+  }
+  Prune(dir, "bundle-", ".edict", index.bundle.path, options.keep);
+  if (index.trust) Prune(dir, "trust-v", ".edt", index.trust->path, options.keep);
+  return index;
+}
+
+}  // namespace edict::transport::pull
