@@ -2,7 +2,11 @@
 # The agent part of the README demo, as a normal user in a temporary directory:
 #   keygen, trust init, compile (policy/examples/baseline.json), sign, drop into the spool,
 #   edict-agent once, status, query, explain, the managed JSON and dconf files it wrote,
-#   then a tampered and a rolled-back bundle rejected, with their audit lines.
+#   then a tampered and a rolled-back bundle rejected, with their audit lines; finally, if
+#   nginx is installed, pull delivery over HTTPS: a newer bundle (serial 1002) published
+#   with `edictctl publish`, served by nginx on 127.0.0.1 with a throw-away test CA
+#   (BUILD_DIR/tests/agent/edict-test-cert), fetched and activated by
+#   `edict-agent once --source ...`, then `status` with the source line.
 # Usage: tools/agent-demo.sh BUILD_DIR   (needs BUILD_DIR/tools/edictctl and
 #        BUILD_DIR/tools/agent/edict-agent). Exits non-zero if any step does not behave.
 set -eu
@@ -11,7 +15,13 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 CTL="$BUILD/tools/edictctl"
 AGENT="$BUILD/tools/agent/edict-agent"
 T=$(mktemp -d "${TMPDIR:-/tmp}/edict-agent-demo.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+NGINX_PID=
+cleanup() {
+  if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 cd "$T"
 
 step() { printf '\n$ %s\n' "$*"; }
@@ -101,5 +111,87 @@ grep '"kind":"rejection"' audit/audit.jsonl
 grep -q '"code":"ERR_SIGNATURE"' audit/audit.jsonl || die "no ERR_SIGNATURE audit line"
 grep -q '"code":"ERR_ROLLBACK"' audit/audit.jsonl || die "no ERR_ROLLBACK audit line"
 run ls spool/processed spool/rejected
+
+# Pull delivery over HTTPS (docs/pull.md): the admin publishes a newer bundle into a
+# directory, any static web server serves it (here nginx on 127.0.0.1 only, as this user,
+# with a throw-away CA), the agent fetches it.
+NGINX=$(command -v nginx 2>/dev/null || true)
+[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
+CERT="$BUILD/tests/agent/edict-test-cert"
+PULL=skipped
+if [ -z "$NGINX" ] || [ ! -x "$CERT" ]; then
+  echo
+  echo "== pull part skipped: nginx not installed (apt-get install nginx-light) or $CERT not built"
+else
+  echo
+  echo "== pull delivery over HTTPS from nginx on 127.0.0.1"
+  sed 's/"serial": 1001/"serial": 1002/' baseline.json > newer.json
+  run "$CTL" compile newer.json -o newer.bin
+  run "$CTL" sign newer.bin --key signer -o newer.edict >/dev/null
+  mkdir -p www
+  run "$CTL" publish --bundle newer.edict --trust trust.edt www/policy
+  mkdir -p pki nginx/tmp
+  step "$CERT" pki 127.0.0.1 "  # test CA + server certificate for 127.0.0.1; prints the key pin"
+  "$CERT" pki 127.0.0.1
+  # A free port: try a few pseudo-random ones.
+  PORT=
+  for try in 1 2 3 4 5; do
+    p=$(( 20000 + ($$ * 7 + try * 7919) % 20000 ))
+    cat > nginx/nginx.conf <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 16; }
+http {
+  access_log $T/nginx/access.log;
+  client_body_temp_path $T/nginx/tmp/body;
+  proxy_temp_path $T/nginx/tmp/proxy;
+  fastcgi_temp_path $T/nginx/tmp/fastcgi;
+  uwsgi_temp_path $T/nginx/tmp/uwsgi;
+  scgi_temp_path $T/nginx/tmp/scgi;
+  types { application/json json; application/octet-stream edict edt; }
+  server {
+    listen 127.0.0.1:$p ssl;
+    server_name 127.0.0.1;
+    ssl_certificate $T/pki/server.crt;
+    ssl_certificate_key $T/pki/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root $T/www;
+    location = /policy/edict-index.json { add_header Cache-Control "no-cache"; }
+  }
+}
+EOF
+    rm -f nginx/nginx.pid
+    # Bounded: nginx is stopped after 120 s even if this script dies without its trap.
+    timeout 120 "$NGINX" -p "$T/nginx/" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" \
+      >nginx/stdout.log 2>&1 &
+    NGINX_PID=$!
+    i=0
+    while [ ! -s nginx/nginx.pid ] && kill -0 "$NGINX_PID" 2>/dev/null && [ $i -lt 50 ]; do
+      sleep 0.1; i=$((i + 1))
+    done
+    if [ -s nginx/nginx.pid ] && kill -0 "$NGINX_PID" 2>/dev/null; then PORT=$p; break; fi
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+  done
+  [ -n "$PORT" ] || die "nginx did not start: $(cat nginx/error.log nginx/stdout.log 2>/dev/null)"
+  URL="https://127.0.0.1:$PORT/policy/edict-index.json"
+  echo "(nginx serving $T/www on 127.0.0.1:$PORT only)"
+  run "$AGENT" --config agent.conf once --source "$URL" --ca-file pki/ca.pem
+  "$AGENT" --config agent.conf status --json | grep -q '"serial":1002' || die "serial 1002 not active"
+  # Unchanged policy: one conditional request, a bodiless 304, nothing re-activated.
+  run "$AGENT" --config agent.conf once --source "$URL" --ca-file pki/ca.pem
+  "$AGENT" --config agent.conf status --json | grep -q '"last_result":"NOT_MODIFIED"' ||
+    die "second poll was not a 304"
+  run "$AGENT" --config agent.conf status
+  step "cat nginx/access.log"; cat nginx/access.log
+  kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=
+  echo "(nginx stopped)"
+  PULL="serial 1002 fetched over HTTPS from nginx and activated, then 304 Not Modified"
+fi
+
 echo
-echo "== agent demo OK: serial 1001 active; tampered (ERR_SIGNATURE) and rolled-back (ERR_ROLLBACK) bundles refused and audited"
+echo "== agent demo OK: serial 1001 activated from the spool; tampered (ERR_SIGNATURE) and rolled-back (ERR_ROLLBACK) bundles refused and audited; pull: $PULL"

@@ -334,7 +334,7 @@ TEST(Packaging, SystemdUnitVerifies) {
   }
   for (const char* k :
        {"ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes",
-        "ReadWritePaths=/var/lib/edict", "RestrictAddressFamilies=AF_UNIX"}) {
+        "ReadWritePaths=/var/lib/edict", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"}) {
     EXPECT_TRUE(absl::StrContains(unit, k)) << k;
   }
   WriteFileOrDie(t.Sub("edict-agent.service"), unit);

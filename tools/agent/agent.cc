@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -20,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -36,7 +38,16 @@
 #include "transport/bundle_generated.h"
 #include "transport/describe.h"
 #include "transport/errors.h"
+#include "transport/keys.h"
 #include "transport/trust_generated.h"
+#ifdef EDICT_AGENT_PULL
+#include "transport/pull/errors.h"
+#include "transport/pull/source.h"
+#else
+namespace edict::transport::pull {
+class PullSource {};  // not built: the agent has no pull sources
+}  // namespace edict::transport::pull
+#endif
 
 namespace edict::agent {
 namespace {
@@ -216,6 +227,25 @@ uint64_t PeekTrustVersion(const std::string& bytes) {
   return flatbuffers::GetRoot<transport::fb::TrustBody>(d->body()->data())->version();
 }
 
+// Saved pull status blobs in a state directory ("pull-" + 16 hex digits), sorted.
+std::vector<std::string> ListSourceBlobs(const std::string& state_dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(state_dir.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() != 21 || name.rfind("pull-", 0) != 0) continue;
+    bool hex = true;
+    for (size_t i = 5; i < name.size(); ++i) {
+      hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(name[i]));
+    }
+    if (hex) out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int64_t NowSeconds(ports::Clock* c) { return absl::ToUnixSeconds(c->Now()); }
 
 // True if `bytes` parses as a complete document of `kind` (FlatBuffers verifiers only;
@@ -231,6 +261,20 @@ bool LooksComplete(const std::string& bytes, transport::DocumentKind kind) {
 }
 
 }  // namespace
+
+std::string SourceStatusBlob(const std::string& url) {
+  const transport::Digest d = transport::Sha256::Hash(
+      transport::Bytes(reinterpret_cast<const uint8_t*>(url.data()), url.size()));
+  return absl::StrCat("pull-", transport::Hex(transport::Bytes(d.data(), 8)));
+}
+
+bool PullSupported() {
+#ifdef EDICT_AGENT_PULL
+  return true;
+#else
+  return false;
+#endif
+}
 
 std::unique_ptr<ports::StateStore> OpenReadOnlyStateStore(const std::string& root) {
   return std::make_unique<ReadOnlyStateStore>(root);
@@ -249,6 +293,7 @@ absl::StatusOr<std::unique_ptr<ports::DeviceIdentity>> IdentityFromConfig(const 
 // ---- Agent ----------------------------------------------------------------------------------
 
 Agent::~Agent() {
+  sources_.clear();     // they point to the audit sink
   activation_.reset();  // before the stores it points to
 }
 
@@ -272,6 +317,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(const AgentConfig& config,
 }
 
 absl::Status Agent::Wire(const AgentConfig& config) {
+  sources_.clear();
   activation_.reset();
   native_.clear();
   config_ = config;
@@ -355,7 +401,109 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   auto activation = transport::Activation::Create(std::move(o));
   if (!activation.ok()) return activation.status();
   activation_ = *std::move(activation);
+  return WireSources();
+}
+
+// ---- Pull sources ---------------------------------------------------------------------------
+
+#ifdef EDICT_AGENT_PULL
+absl::Status Agent::WireSources() {
+  namespace pull = transport::pull;
+  for (const PullSourceSpec& spec : config_.sources) {
+    pull::SourceConfig sc;
+    sc.name = spec.name;
+    sc.index_url = spec.url;
+    sc.fetch.tls.ca_file = spec.ca_file;
+    for (const auto& pin : spec.pins) sc.fetch.tls.spki_pins.push_back(pin);
+    sc.fetch.tls.pins_only = spec.pins_only;
+    sc.fetch.allow_http = spec.allow_http;
+    sc.max_bundle_bytes = std::min(sc.max_bundle_bytes, config_.max_bundle_bytes);
+    sc.max_trust_bytes = std::min(sc.max_trust_bytes, config_.max_trust_bytes);
+    sc.schedule.interval = absl::Seconds(config_.poll_interval_seconds);
+    sc.schedule.jitter = absl::Seconds(config_.poll_jitter_seconds);
+    sc.schedule.initial_splay = absl::Seconds(config_.poll_splay_seconds);
+    sc.audit = audit_.get();
+    auto source = pull::PullSource::Create(sc);
+    if (!source.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("source ", spec.name, " (", spec.url, "): ", source.status().message()));
+    }
+    auto saved = state_->Read(SourceStatusBlob(spec.url));
+    if (saved.ok()) {
+      auto record = pull::SourceStatus::FromJson(*saved);
+      if (record.ok()) (*source)->Restore(*record);
+    }
+    sources_.push_back(*std::move(source));
+  }
   return absl::OkStatus();
+}
+
+void Agent::StartSources() {
+  const transport::ActiveStateInfo info = activation_->Info();
+  const absl::Duration mono = clock_->Monotonic();
+  for (auto& s : sources_) {
+    if (s->status().index_serial > info.serial) s->Forget();
+    s->NoteActive(info.serial, info.trust_version);
+    s->StartAt(mono);
+  }
+}
+
+std::string Agent::PollOne(size_t i, bool* ok) {
+  namespace pull = transport::pull;
+  pull::PullSource& s = *sources_[i];
+  pull::ActivationOfferSink sink(activation_.get());
+  std::optional<transport::OfferResult> trust, bundle;
+  const pull::PollResult r =
+      s.PollAndOffer(clock_->Now(), clock_->Monotonic(), sink, &trust, &bundle);
+  const pull::SourceStatus st = s.status();
+  if (absl::Status w = state_->Write(SourceStatusBlob(s.config().index_url), st.ToJson());
+      !w.ok()) {
+    Audit(ports::AuditKind::kError, "STATE_IO",
+          absl::StrCat("pull source ", st.name, ": status not saved: ", w.message()));
+  }
+  const std::string& url = s.config().index_url;
+  std::string line = st.name == url ? absl::StrCat("source ", url, ": ", r.code)
+                                    : absl::StrCat("source ", st.name, " (", url, "): ", r.code);
+  if (!r.status.ok()) absl::StrAppend(&line, " ", r.status.message());
+  absl::StrAppend(&line, "; HTTP ", r.http_status, ", ", r.requests, " request(s), ",
+                  r.bytes_received, " bytes received");
+  *ok = r.status.ok();
+  auto offer = [&](const char* what, const std::optional<transport::OfferResult>& o) {
+    if (!o) return;
+    absl::StrAppend(&line, "; ", what, " ", o->serial, ": ",
+                    o->activated ? "activated" : o->code);
+    if (!o->activated) {
+      absl::StrAppend(&line, " (", o->status.message(), ")");
+      *ok = false;
+    }
+  };
+  offer("trust version", trust);
+  offer("bundle serial", bundle);
+  return line;
+}
+#else
+absl::Status Agent::WireSources() {
+  if (!config_.sources.empty()) {
+    return absl::InvalidArgumentError("pull sources are not supported in this build");
+  }
+  return absl::OkStatus();
+}
+void Agent::StartSources() {}
+std::string Agent::PollOne(size_t, bool* ok) {
+  *ok = false;
+  return "";
+}
+#endif
+
+std::vector<std::string> Agent::PollSourcesNow(bool* all_ok) {
+  std::vector<std::string> lines;
+  *all_ok = true;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    bool ok = false;
+    lines.push_back(PollOne(i, &ok));
+    *all_ok = *all_ok && ok;
+  }
+  return lines;
 }
 
 void Agent::Audit(ports::AuditKind kind, absl::string_view code, absl::string_view message) {
@@ -368,9 +516,23 @@ void Agent::Audit(ports::AuditKind kind, absl::string_view code, absl::string_vi
   (void)audit_->Record(e);
 }
 
-absl::Status Agent::Start() { return activation_->Start(); }
+absl::Status Agent::Start() {
+  absl::Status s = activation_->Start();
+  StartSources();
+  return s;
+}
 
-absl::Status Agent::Unenroll() { return activation_->Unenroll(); }
+absl::Status Agent::Unenroll() {
+  absl::Status s = activation_->Unenroll();
+  for (const std::string& blob : ListSourceBlobs(config_.state_dir)) {
+    absl::Status r = state_->Remove(blob);
+    if (s.ok() && !r.ok()) s = r;
+  }
+#ifdef EDICT_AGENT_PULL
+  for (auto& src : sources_) src->Forget();
+#endif
+  return s;
+}
 
 void Agent::Prune(const std::string& dir, int keep) {
   std::vector<std::string> names;
@@ -607,9 +769,20 @@ absl::Status Agent::Run(int stop_fd) {
   bool running = true;
   alignas(struct inotify_event) char buf[16384];
   while (running) {
-    // Which files are ready, and when the next one might be.
+    // Pull sources that are due: poll (bounded by the fetch timeouts) and offer.
+    for (size_t i = 0; i < sources_.size(); ++i) {
+#ifdef EDICT_AGENT_PULL
+      if (!sources_[i]->Due(clock_->Monotonic())) continue;
+      bool ok = false;
+      (void)PollOne(i, &ok);
+#endif
+    }
+    // Which files are ready, and when the next one (or the next poll) might be.
     const absl::Duration now = clock_->Monotonic();
     absl::Duration next = absl::InfiniteDuration();
+#ifdef EDICT_AGENT_PULL
+    for (const auto& src : sources_) next = std::min(next, src->Wait(now));
+#endif
     std::vector<std::string> ready;
     for (auto it = pending.begin(); it != pending.end();) {
       FileStat st;
@@ -690,7 +863,7 @@ absl::Status Agent::Run(int stop_fd) {
               break;
             }
           }
-          (void)activation_->Start();
+          (void)Start();
           pending.clear();
           retry_after_.clear();
           if (absl::Status s = watch(); !s.ok()) {
@@ -781,6 +954,32 @@ absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config) {
     }
   }
   v.spool_pending = ListSpool(config.spool_dir, 1000);
+
+#ifdef EDICT_AGENT_PULL
+  std::set<std::string> shown;
+  auto saved = [&](const std::string& blob) -> std::optional<transport::pull::SourceStatus> {
+    auto bytes = store->Read(blob);
+    if (!bytes.ok()) return std::nullopt;
+    auto r = transport::pull::SourceStatus::FromJson(*bytes);
+    if (!r.ok()) return std::nullopt;
+    return *std::move(r);
+  };
+  for (const PullSourceSpec& spec : config.sources) {
+    const std::string blob = SourceStatusBlob(spec.url);
+    if (!shown.insert(blob).second) continue;
+    std::optional<transport::pull::SourceStatus> st = saved(blob);
+    if (!st || st->url != spec.url) {
+      st = transport::pull::SourceStatus{};
+      st->url = spec.url;
+    }
+    st->name = spec.name;
+    v.sources.push_back(st->ToJson());
+  }
+  for (const std::string& blob : ListSourceBlobs(config.state_dir)) {
+    if (!shown.insert(blob).second) continue;
+    if (auto st = saved(blob)) v.sources.push_back(st->ToJson());
+  }
+#endif
   return v;
 }
 
@@ -812,6 +1011,23 @@ std::string RenderStatusText(const AgentConfig& config, const StatusView& v) {
                   "\n");
   absl::StrAppend(&out, "last error:      ", v.last_error.empty() ? "-" : v.last_error, "\n");
   absl::StrAppend(&out, "spool pending:   ", v.spool_pending.size(), "\n");
+#ifdef EDICT_AGENT_PULL
+  for (const std::string& j : v.sources) {
+    auto st = transport::pull::SourceStatus::FromJson(j);
+    if (!st.ok()) continue;
+    absl::StrAppend(&out, "source:          ", st->name == st->url ? "" : st->name + " ", st->url,
+                    "\n");
+    absl::StrAppend(&out, "  last result:   ", st->last_result);
+    if (st->http_status != 0) absl::StrAppend(&out, " (HTTP ", st->http_status, ")");
+    absl::StrAppend(&out, " at ", Time(st->last_attempt), ", last success ",
+                    Time(st->last_success), ", ", st->consecutive_failures,
+                    " consecutive failure(s)\n");
+    absl::StrAppend(&out, "  etag:          ", st->etag.empty() ? "-" : st->etag, ", ",
+                    st->bytes_received, " bytes received last poll, index serial ",
+                    st->index_serial, "\n");
+    if (!st->last_error.empty()) absl::StrAppend(&out, "  last error:    ", st->last_error, "\n");
+  }
+#endif
   return out;
 }
 
@@ -842,6 +1058,7 @@ std::string RenderStatusJson(const AgentConfig& config, const StatusView& v) {
                   ",\"last_activation\":", v.last_activation.empty() ? "null" : v.last_activation);
   absl::StrAppend(&out, ",\"last_error\":", v.last_error.empty() ? "null" : v.last_error);
   absl::StrAppend(&out, ",\"spool_pending\":", v.spool_pending.size());
+  absl::StrAppend(&out, ",\"sources\":[", absl::StrJoin(v.sources, ","), "]");
   out += "}";
   return out;
 }

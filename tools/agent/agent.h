@@ -25,6 +25,10 @@
 #include "tools/agent/config.h"
 #include "transport/activation.h"
 
+namespace edict::transport::pull {
+class PullSource;
+}  // namespace edict::transport::pull
+
 namespace edict::agent {
 
 // Exit statuses of edict-agent.
@@ -59,6 +63,14 @@ struct SpoolReport {
   std::vector<std::string> lines;  // one human-readable line per file handled
 };
 
+// State blob holding a pull source's saved status (SourceStatus JSON, transport/pull/source.h):
+// "pull-" + the first 16 hex digits of SHA-256(index URL). Keyed by URL, so a configured
+// source and `once --source` with the same URL share the record (ETag, digests).
+std::string SourceStatusBlob(const std::string& url);
+
+// True when this build has the pull client (transport/pull; not in the Windows build).
+bool PullSupported();
+
 class Agent {
  public:
   // Takes the instance lock (FailedPrecondition naming the holder if another agent runs),
@@ -79,8 +91,15 @@ class Agent {
   // `stop_fd` (test hook, -1 for none): readable means stop.
   absl::Status Run(int stop_fd = -1);
 
-  // Clears native stores and state (transport::Activation::Unenroll).
+  // Clears native stores and state (transport::Activation::Unenroll), and the pull sources'
+  // saved status (so a later enrolment downloads everything again).
   absl::Status Unenroll();
+
+  // Polls every configured pull source now, whatever its schedule, offers what it fetched
+  // (trust document first, then the bundle) and saves its status. One line per source
+  // ("source NAME (URL): CODE ..."); *all_ok is false if a poll or an offer failed.
+  std::vector<std::string> PollSourcesNow(bool* all_ok);
+  size_t source_count() const { return sources_.size(); }
 
   transport::Activation& activation() { return *activation_; }
   const AgentConfig& config() const { return config_; }
@@ -101,6 +120,15 @@ class Agent {
                     std::map<std::string, Fate>* fates);
   void MoveAside(const std::string& name, bool accepted);
   void Prune(const std::string& dir, int keep);
+  // Creates the pull sources of config_.sources and restores their saved status
+  // (InvalidArgument naming the source when one cannot be created).
+  absl::Status WireSources();
+  // After the active state is known: tells the sources what is active and starts their
+  // schedules. A saved index that named a newer bundle than the active one (refused, or the
+  // state was lost) is forgotten, so the documents are fetched again.
+  void StartSources();
+  // One poll + offers of sources_[i], status saved; returns the report line.
+  std::string PollOne(size_t i, bool* ok);
 
   AgentConfig config_;
   AgentHooks hooks_;
@@ -113,6 +141,8 @@ class Agent {
   std::vector<std::unique_ptr<ports::NativePolicyStore>> native_;
   SnapshotPublisher publisher_;
   std::unique_ptr<transport::Activation> activation_;
+  // Declared after activation_ and audit_: destroyed before them.
+  std::vector<std::unique_ptr<transport::pull::PullSource>> sources_;
   uint64_t move_seq_ = 0;
   // Files a previous pass left for a retry: name -> earliest retry time (monotonic).
   std::map<std::string, absl::Duration> retry_after_;
@@ -125,6 +155,10 @@ struct StatusView {
   std::string last_activation;  // the audit line (JSON), or ""
   std::string last_error;       // the audit line (JSON), or ""
   std::vector<std::string> spool_pending;
+  // Pull sources: the configured ones (in config order) then any other saved record (from a
+  // `once --source URL`), each as SourceStatus JSON; a configured source never polled has a
+  // record with last_result "NEVER".
+  std::vector<std::string> sources;
 };
 
 absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config);

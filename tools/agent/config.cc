@@ -1,13 +1,17 @@
 #include "tools/agent/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -75,7 +79,34 @@ bool ParseJsonTarget(absl::string_view v, JsonTarget* t) {
   return true;
 }
 
+// Source NAME from `source.NAME.FIELD`, created on first mention (config order kept).
+PullSourceSpec* SourceNamed(AgentConfig* c, const std::string& name) {
+  for (PullSourceSpec& s : c->sources) {
+    if (s.name == name) return &s;
+  }
+  PullSourceSpec spec;
+  spec.name = name;
+  c->sources.push_back(std::move(spec));
+  return &c->sources.back();
+}
+
 }  // namespace
+
+bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out) {
+  std::string raw;
+  if (absl::StartsWith(text, "sha256/")) {
+    if (!absl::Base64Unescape(text.substr(7), &raw)) return false;
+  } else {
+    if (text.size() != 64) return false;
+    for (char ch : text) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(ch))) return false;
+    }
+    raw = absl::HexStringToBytes(text);
+  }
+  if (raw.size() != out->size()) return false;
+  std::copy(raw.begin(), raw.end(), out->begin());
+  return true;
+}
 
 absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label) {
   AgentConfig c;
@@ -203,6 +234,45 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
       if (!ParseNumber<int>(v, 0, 100000, &c.rejected_keep)) s = bad_value("0..100000");
     } else if (key == "spool_max_files") {
       if (!ParseNumber<size_t>(v, 1, 1000000, &c.spool_max_files)) s = bad_value("1..1000000");
+    } else if (key == "poll_interval") {
+      if (!ParseNumber<int64_t>(v, 10, 7 * 86400, &c.poll_interval_seconds)) {
+        s = bad_value("seconds, 10..604800");
+      }
+    } else if (key == "poll_jitter") {
+      if (!ParseNumber<int64_t>(v, 0, 86400, &c.poll_jitter_seconds)) s = bad_value("0..86400");
+    } else if (key == "poll_splay") {
+      if (!ParseNumber<int64_t>(v, 0, 86400, &c.poll_splay_seconds)) s = bad_value("0..86400");
+    } else if (key.rfind("source.", 0) == 0) {
+      const size_t dot = key.rfind('.');
+      const std::string name = dot > 7 ? key.substr(7, dot - 7) : "";
+      const std::string field = key.substr(dot + 1);
+      if (!SimpleName(name)) {
+        return Bad(label, line_no, "source keys are source.NAME.FIELD, NAME [A-Za-z0-9_-]+");
+      }
+      PullSourceSpec* src = SourceNamed(&c, name);
+      if (field == "url") {
+        if (!absl::StartsWith(v, "https://") && !absl::StartsWith(v, "http://")) {
+          s = bad_value("an https:// URL");
+        }
+        src->url = v;
+      } else if (field == "ca_file") {
+        s = path(&src->ca_file);
+      } else if (field == "pin") {
+        std::array<uint8_t, 32> pin{};
+        if (!ParsePin(v, &pin)) {
+          s = bad_value("64 hex digits or sha256/BASE64 (SHA-256 of the SubjectPublicKeyInfo)");
+        } else {
+          src->pins.push_back(pin);
+        }
+      } else if (field == "pins_only") {
+        s = boolean(&src->pins_only);
+      } else if (field == "allow_http") {
+        s = boolean(&src->allow_http);
+      } else {
+        return Bad(label, line_no,
+                   absl::StrCat("unknown source field '", field,
+                                "' (url, ca_file, pin, pins_only, allow_http)"));
+      }
     } else {
       return Bad(label, line_no, absl::StrCat("unknown key '", key, "' (see docs/agent.md)"));
     }
@@ -217,6 +287,17 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
   c.device_context.device_state = x.device_state;
   c.device_context.role = x.role;
   c.device_context.region = std::string(x.region);
+  for (const PullSourceSpec& src : c.sources) {
+    if (src.url.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(label, ": source.", src.name, " has no source.", src.name, ".url"));
+    }
+    if (src.pins_only && src.pins.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(label, ": source.", src.name, ".pins_only needs a source.", src.name,
+                       ".pin"));
+    }
+  }
   if (c.managed_json_targets.empty()) {
     c.managed_json_targets.push_back({"edict", "etc/edict/policies", "", true});
   }

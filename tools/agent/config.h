@@ -2,6 +2,7 @@
 #ifndef EDICT_TOOLS_AGENT_CONFIG_H_
 #define EDICT_TOOLS_AGENT_CONFIG_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,6 +21,16 @@ struct JsonTarget {
   std::string dir;     // relative to native_root; empty: etc/<name>/policies
   std::string prefix;  // key prefix selecting (and stripped from) entries; empty: all
   bool recommended = true;
+};
+
+// One pull source (docs/agent.md "Pull sources"; transport/pull/source.h).
+struct PullSourceSpec {
+  std::string name;     // from `source.NAME.*` (for a `once --source URL`: the URL)
+  std::string url;      // the index URL, https:// (http:// only with allow_http)
+  std::string ca_file;  // trust exactly these CAs instead of the system bundle
+  std::vector<std::array<uint8_t, 32>> pins;  // SHA-256 of the server's SubjectPublicKeyInfo
+  bool pins_only = false;                     // accept a chain no CA vouches for if pinned
+  bool allow_http = false;
 };
 
 struct AgentConfig {
@@ -69,7 +80,16 @@ struct AgentConfig {
   int processed_keep = 100;
   int rejected_keep = 100;
   size_t spool_max_files = 10000;
+
+  // Pull delivery over HTTPS (issue 8).
+  std::vector<PullSourceSpec> sources;
+  int64_t poll_interval_seconds = 900;  // + U[0, poll_jitter_seconds)
+  int64_t poll_jitter_seconds = 300;
+  int64_t poll_splay_seconds = 60;  // first poll after U[0, splay) (fleet-wide restarts)
 };
+
+// Parses a public key pin: 64 hex digits or "sha256/<base64>" (the HPKP form).
+bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out);
 
 // Parses configuration text. Blank lines and lines starting with '#' are ignored; every
 // other line is `key = value` (spaces around '=' and at the ends are trimmed; values are not

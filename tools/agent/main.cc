@@ -2,6 +2,7 @@
 // describes them and every configuration key.
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -25,14 +26,14 @@ namespace {
 constexpr char kUsage[] =
     "usage: edict-agent [--config FILE] <command> [options]\n"
     "\n"
-    "edict endpoint agent: verifies signed policy bundles dropped into the spool directory,\n"
-    "activates them durably, writes the effective policy into native stores (managed JSON,\n"
+    "edict endpoint agent: verifies signed policy bundles dropped into the spool directory or\n"
+    "fetched from HTTPS pull sources, activates them durably, writes the effective policy into native stores (managed JSON,\n"
     "dconf) and audits everything.\n"
     "\n"
     "commands:\n"
     "  run        daemon: watch the spool (inotify), activate, materialise, audit;\n"
     "             SIGHUP re-reads the config, SIGTERM exits cleanly\n"
-    "  once       process the spool once and exit\n"
+    "  once       process the spool once, poll the pull sources once, and exit\n"
     "  status     active serial, trust version, last activation, last error [--json]\n"
     "  query      answer a query from the active policy (same output as edictctl eval)\n"
     "  explain    explain an answer from the active policy (same as edictctl explain)\n"
@@ -58,15 +59,28 @@ constexpr char kRunHelp[] =
     "files move to spool_dir/processed/, refused ones to spool_dir/rejected/ (the newest\n"
     "processed_keep / rejected_keep are kept); files that failed for a transient reason (disk\n"
     "full, read-only state) stay and are retried after retry_seconds.\n"
+    "Pull sources (source.NAME.url, docs/agent.md) are polled on their schedule: the first\n"
+    "poll within poll_splay seconds, then every poll_interval + U[0, poll_jitter) seconds,\n"
+    "with exponential backoff after failures and Retry-After honoured.\n"
     "SIGHUP re-reads the configuration and re-verifies the state; SIGTERM or SIGINT exits 0.\n";
 
 constexpr char kOnceHelp[] =
-    "usage: edict-agent [--config FILE] once\n"
+    "usage: edict-agent [--config FILE] once [--source URL]... [--ca-file FILE] [--pin PIN]...\n"
+    "                                        [--pins-only] [--allow-http]\n"
     "\n"
-    "Like run, but processes the spool once and exits: files whose size or mtime change\n"
-    "during settle_ms are left for the next pass, as are young files that do not parse yet\n"
-    "(half-written). Prints one line per file and a summary. Exit 0 unless the agent could\n"
-    "not start (1) or another agent holds the lock (3).\n";
+    "Like run, but processes the spool once, polls the pull sources once (whatever their\n"
+    "schedule) and exits: spool files whose size or mtime change during settle_ms are left\n"
+    "for the next pass, as are young files that do not parse yet (half-written).\n"
+    "Without --source every configured source (source.NAME.url) is polled; with --source\n"
+    "(repeatable) only those index URLs are, with the TLS options given here (--ca-file: trust\n"
+    "exactly the CAs in this PEM file instead of the system bundle; --pin: SHA-256 of the\n"
+    "server's SubjectPublicKeyInfo, 64 hex digits or sha256/BASE64; --pins-only; --allow-http)\n"
+    "or, when none is given and the URL is a configured source's, with that source's. Each\n"
+    "source's status is saved in the state directory (ETag, digests) and shown by status.\n"
+    "Prints one line per spool file, one per source (its result: OK, NOT_MODIFIED, UNCHANGED\n"
+    "or a PULL_* code; then each offered document's result, activated or an ERR_* code) and a\n"
+    "summary. Exit 0 if the agent started and every poll and offer succeeded; 1 otherwise;\n"
+    "2 usage or configuration error; 3 another agent holds the lock.\n";
 
 constexpr char kStatusHelp[] =
     "usage: edict-agent [--config FILE] status [--json]\n"
@@ -77,7 +91,10 @@ constexpr char kStatusHelp[] =
     "in the audit file. --json prints one JSON object with the keys state_dir, source,\n"
     "serial, trust_version, last_serial, rollback_epoch, time_floor, catalog_version,\n"
     "issued_at, expires_at, activated_at, digest, signer_key_ids, skipped_rules, problems,\n"
-    "last_activation, last_error (audit lines or null), spool_pending.\n";
+    "last_activation, last_error (audit lines or null), spool_pending, sources (one object per\n"
+    "pull source: name, url, last_attempt, last_success, last_change, last_result,\n"
+    "last_error, http_status, etag, last_modified, bytes_received, bytes_total, polls,\n"
+    "consecutive_failures, bundle_sha256, trust_sha256, index_serial).\n";
 
 constexpr char kQueryHelp[] =
     "usage: edict-agent [--config FILE] query SETTING [--ctx KEY=VALUE]... [--user-choice V]\n"
@@ -124,6 +141,11 @@ int RunDaemon(const AgentConfig& config, bool once) {
                    std::string(agent.status().message()).c_str());
       return kExitLocked;
     }
+    if (absl::IsInvalidArgument(agent.status())) {
+      std::fprintf(stderr, "edict-agent: configuration error: %s\n",
+                   std::string(agent.status().message()).c_str());
+      return kExitUsage;
+    }
     std::fprintf(stderr, "edict-agent: cannot start: %s\n",
                  std::string(agent.status().message()).c_str());
     return kExitFailure;
@@ -136,13 +158,17 @@ int RunDaemon(const AgentConfig& config, bool once) {
   if (once) {
     SpoolReport r = (*agent)->ProcessSpool(/*settle=*/true);
     for (const std::string& l : r.lines) std::printf("%s\n", l.c_str());
+    bool pulled_ok = true;
+    for (const std::string& l : (*agent)->PollSourcesNow(&pulled_ok)) {
+      std::printf("%s\n", l.c_str());
+    }
     const transport::ActiveStateInfo info = (*agent)->activation().Info();
     std::printf(
         "activated %d, rejected %d, deferred %d, retry %d; active serial %llu, trust "
         "version %llu\n",
         r.activated, r.rejected, r.deferred, r.retry, static_cast<unsigned long long>(info.serial),
         static_cast<unsigned long long>(info.trust_version));
-    return started.ok() ? kExitOk : kExitFailure;
+    return started.ok() && pulled_ok ? kExitOk : kExitFailure;
   }
   std::fprintf(stderr, "edict-agent: running (pid %d), watching %s\n", static_cast<int>(getpid()),
                config.spool_dir.c_str());
@@ -273,7 +299,64 @@ int Main(int argc, char** argv) {
     return absl::IsInvalidArgument(config.status()) ? kExitUsage : kExitFailure;
   }
 
-  if (command == "run" || command == "once" || command == "unenroll") {
+  if (command == "once") {
+    // --source URL (repeatable) with the TLS options for those sources.
+    std::vector<std::string> urls;
+    PullSourceSpec cli;
+    bool tls_given = false;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      const std::string_view a = rest[i];
+      auto value = [&](std::string* out) {
+        if (i + 1 >= rest.size()) return false;
+        *out = std::string(rest[++i]);
+        return true;
+      };
+      std::string v;
+      if (a == "--source") {
+        if (!value(&v)) return Usage("--source needs an index URL");
+        urls.push_back(v);
+      } else if (a == "--ca-file") {
+        if (!value(&v)) return Usage("--ca-file needs a PEM file");
+        cli.ca_file = v;
+        tls_given = true;
+      } else if (a == "--pin") {
+        std::array<uint8_t, 32> pin{};
+        if (!value(&v) || !ParsePin(v, &pin)) {
+          return Usage("--pin needs 64 hex digits or sha256/BASE64");
+        }
+        cli.pins.push_back(pin);
+        tls_given = true;
+      } else if (a == "--pins-only") {
+        cli.pins_only = true;
+        tls_given = true;
+      } else if (a == "--allow-http") {
+        cli.allow_http = true;
+        tls_given = true;
+      } else {
+        return Usage("once takes --source URL, --ca-file FILE, --pin PIN, --pins-only, "
+                     "--allow-http");
+      }
+    }
+    if (tls_given && urls.empty()) return Usage("TLS options apply to --source URLs only");
+    if (cli.pins_only && cli.pins.empty()) return Usage("--pins-only needs --pin");
+    if (!urls.empty()) {
+      std::vector<PullSourceSpec> sources;
+      for (const std::string& url : urls) {
+        PullSourceSpec spec = cli;
+        spec.name = url;
+        spec.url = url;
+        if (!tls_given) {
+          for (const PullSourceSpec& c : config->sources) {
+            if (c.url == url) spec = c;
+          }
+        }
+        sources.push_back(std::move(spec));
+      }
+      config->sources = std::move(sources);
+    }
+    return RunDaemon(*config, /*once=*/true);
+  }
+  if (command == "run" || command == "unenroll") {
     if (!rest.empty()) return Usage("this command takes no arguments");
     if (command == "unenroll") {
       auto agent = Agent::Open(*config);
@@ -290,7 +373,7 @@ int Main(int argc, char** argv) {
       std::printf("unenrolled: native stores cleared, state removed\n");
       return kExitOk;
     }
-    return RunDaemon(*config, command == "once");
+    return RunDaemon(*config, /*once=*/false);
   }
   if (command == "status") {
     bool as_json = false;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the tests that touch the file system (ports, agent, the agent demo and daemon test)
+# once more as an unprivileged user, because endpoints' tools and CI must not depend on
+# root (root ignores file permissions, which hides bugs). Called by `tools/dev test` when
+# it runs as root; as a normal user ctest already covered them.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$here/build}" && pwd)
+user=${EDICT_TEST_USER:-nobody}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test-as-user: already a normal user; ctest covered these tests"
+  exit 0
+fi
+command -v runuser >/dev/null || { echo "test-as-user: runuser missing" >&2; exit 1; }
+as_user() { runuser -u "$user" -- env -i PATH=/usr/bin:/bin TMPDIR=/tmp HOME=/tmp "$@"; }
+if ! as_user test -x "$build/tests/agent/agent_tests"; then
+  echo "test-as-user: $user cannot reach $build (a parent directory is not searchable)" >&2
+  exit 1
+fi
+
+passed=0
+failed=0
+check() {
+  local name=$1
+  shift
+  if as_user "$@" >"/tmp/edict-as-user-$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "as $user: $name passed"
+  else
+    failed=$((failed + 1))
+    echo "as $user: $name FAILED (log follows)"
+    tail -40 "/tmp/edict-as-user-$name.log"
+  fi
+  rm -f "/tmp/edict-as-user-$name.log"
+}
+check ports_tests "$build/tests/ports/ports_tests"
+check agent_tests "$build/tests/agent/agent_tests"
+check agent_demo sh "$here/tools/agent-demo.sh" "$build"
+check agent_daemon sh "$here/tests/agent/run_test.sh" "$build"
+echo "as-user: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
