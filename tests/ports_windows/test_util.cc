@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -108,8 +109,19 @@ void SetUserDword(const std::string& key, const std::string& name, unsigned valu
 long RunSelf(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {CurrentExecutablePath()};
   argv.insert(argv.end(), args.begin(), args.end());
+  // Under wine with parallel tests, CreateProcessW has been seen to fail transiently
+  // (once in a CI run); retry a failed start, never a child that ran.
   absl::StatusOr<unsigned> code = RunProcess(argv, absl::Seconds(120));
-  return code.ok() ? static_cast<long>(*code) : -1;
+  for (int attempt = 1; attempt < 3 && !code.ok() && !absl::IsDeadlineExceeded(code.status());
+       ++attempt) {
+    std::fprintf(stderr, "RunSelf: %s; retrying\n", std::string(code.status().message()).c_str());
+    code = RunProcess(argv, absl::Seconds(120));
+  }
+  if (!code.ok()) {
+    std::fprintf(stderr, "RunSelf: %s\n", std::string(code.status().message()).c_str());
+    return -1;
+  }
+  return static_cast<long>(*code);
 }
 
 }  // namespace edict::ports::wintest
