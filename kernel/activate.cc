@@ -69,8 +69,9 @@ struct Layout {
   size_t n[3] = {0, 0, 0};
   size_t cand_cap = 0;
   size_t table_cap = 0;
+  size_t filter_bits = 0;  // 4 per table entry: a power of two, at least 64
   size_t off_snapshot = 0, off_buckets = 0, off_values[3] = {0, 0, 0}, off_slots = 0, off_cands = 0,
-         off_table = 0, total = 0;
+         off_table = 0, off_filter = 0, total = 0;
 };
 
 Layout ComputeLayout(const fb::Payload* p) {
@@ -85,6 +86,7 @@ Layout ComputeLayout(const fb::Payload* p) {
   if (group_names != 0) {
     l.table_cap = 2;
     while (l.table_cap < 2 * group_names) l.table_cap *= 2;
+    l.filter_bits = l.table_cap * 4 < 64 ? 64 : l.table_cap * 4;
   }
   size_t off = AlignUp(sizeof(internal::State));
   l.off_snapshot = off;
@@ -101,6 +103,8 @@ Layout ComputeLayout(const fb::Payload* p) {
   off = AlignUp(off + sizeof(Cand) * l.cand_cap);
   l.off_table = off;
   off = AlignUp(off + sizeof(GroupEntry) * l.table_cap);
+  l.off_filter = off;
+  off = AlignUp(off + l.filter_bits / 8);
   l.total = off;
   return l;
 }
@@ -220,6 +224,9 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   GroupEntry* table = reinterpret_cast<GroupEntry*>(base + l.off_table);
   const size_t mask = l.table_cap == 0 ? 0 : l.table_cap - 1;
   if (l.table_cap != 0) std::memset(static_cast<void*>(table), 0, sizeof(GroupEntry) * l.table_cap);
+  uint64_t* filter = reinterpret_cast<uint64_t*>(base + l.off_filter);
+  const uint64_t filter_mask = l.filter_bits == 0 ? 0 : l.filter_bits - 1;
+  if (l.filter_bits != 0) std::memset(static_cast<void*>(filter), 0, l.filter_bits / 8);
 
   const Rules rules{root};
   // Pass 1: check every rule, record skips, count bucket sizes.
@@ -247,7 +254,12 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
         ++buckets[rc.slot];
       } else {
         for (flatbuffers::uoffset_t g = 0; g < groups->size(); ++g) {
-          ++FindGroup(table, mask, rc.slot, payload.data(), groups->Get(g), true)->begin;
+          const flatbuffers::String* name = groups->Get(g);
+          ++FindGroup(table, mask, rc.slot, payload.data(), name, true)->begin;
+          const uint64_t bit = internal::FilterBit(
+              internal::SlotHash(internal::HashGroup(name->c_str(), name->size()), rc.slot),
+              filter_mask);
+          filter[bit / 64] |= uint64_t{1} << (bit % 64);
         }
       }
     }
@@ -302,6 +314,8 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   im->cands = cands;
   im->table = l.table_cap == 0 ? nullptr : table;
   im->table_mask = mask;
+  im->filter = l.table_cap == 0 ? nullptr : filter;
+  im->filter_mask = filter_mask;
 
   Snapshot* snap = new (base + l.off_snapshot) Snapshot();
   snap->impl_ = im;

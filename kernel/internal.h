@@ -183,6 +183,12 @@ inline uint64_t SlotHash(uint64_t group_hash, uint32_t slot) {
 // ---- Snapshot state ---------------------------------------------------------------------
 
 // Everything a snapshot holds. Snapshot::Impl is this type (kernel.h names only Impl).
+// Bit of the bucket filter for a SlotHash: the hash's high half, which the table's
+// index (low bits) does not use.
+inline uint64_t FilterBit(uint64_t slot_hash, uint64_t filter_mask) {
+  return (slot_hash >> 32) & filter_mask;
+}
+
 struct State {
   const uint8_t* payload = nullptr;
   size_t payload_size = 0;
@@ -196,6 +202,11 @@ struct State {
   const internal::Cand* cands = nullptr;
   const internal::GroupEntry* table = nullptr;  // capacity table_mask + 1, or null
   uint64_t table_mask = 0;
+  // One bit per (slot, group) bucket, at FilterBit(SlotHash): most context groups have no
+  // bucket for the slot asked about, and this small bitmap (4 bits per table entry) answers
+  // that without a cache miss in the large table. Null when the table is.
+  const uint64_t* filter = nullptr;
+  uint64_t filter_mask = 0;  // number of bits - 1
   // Per payload rule of each RuleKind: setting value number; data use
   // (allow << 32 | obligations); schedule interval. Null for Defaults().
   const int64_t* rule_value[3] = {nullptr, nullptr, nullptr};

@@ -57,7 +57,10 @@ uint64_t BestKey(const State& im, uint32_t slot, const Context& ctx, const CtxBi
        &best);
   if (im.table != nullptr) {
     for (std::string_view g : ctx.groups) {
-      const GroupEntry* e = FindBucket(im, slot, HashGroup(g.data(), g.size()), g);
+      const uint64_t gh = HashGroup(g.data(), g.size());
+      const uint64_t bit = FilterBit(SlotHash(gh, slot), im.filter_mask);
+      if ((im.filter[bit / 64] & (uint64_t{1} << (bit % 64))) == 0) continue;  // no bucket
+      const GroupEntry* e = FindBucket(im, slot, gh, g);
       if (e == nullptr) continue;
       // The sentinel (key kNoKey) ends the bucket: it never beats `best`.
       for (const Cand* b = im.cands + e->begin; b->key < best; ++b) {
