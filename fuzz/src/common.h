@@ -33,7 +33,7 @@ void Check(bool ok, const char* what, std::string_view detail);
 // byte for byte, so invalid UTF-8 reaches its JSON. Until that is fixed, bytes >= 0x80
 // are masked before parsing (the structure, quotes and escapes are still checked); set
 // kDescribeIsUtf8 to true with the fix, and tests/regressions/{bundle,trust} hold it.
-inline constexpr bool kDescribeIsUtf8 = false;
+inline constexpr bool kDescribeIsUtf8 = true;
 void CheckDescribeJson(const std::string& text, const char* what);
 
 // Consumes a fuzz input front to back; past the end every read returns zero / empty.

@@ -286,7 +286,6 @@ absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value) {
 
 absl::StatusOr<Value> ParseUserChoice(const SettingSpec& spec, const json::Value& v,
                                       std::string* text_storage) {
-  Value out;
   text_storage->clear();
   if (v.is_null() || v.is_object() || (v.is_number() && !v.is_integer())) {
     return absl::InvalidArgumentError(
