@@ -76,22 +76,22 @@ struct UserChoice {
 // Why a resolution ignored something (bit flags in Resolution::notes).
 enum ResolutionNote : uint16_t {
   kNoteNone = 0,
-  kNoteUnknownSetting = 1 << 0,         // the setting id is not in this catalogue
-  kNoteChoiceOverriddenByLock = 1 << 1, // a user choice lost to a mandatory/fixed value
-  kNoteChoiceNotPermitted = 1 << 2,     // the catalogue does not let this user choose
-  kNoteChoiceAfterCreation = 1 << 3,    // choosable only at account creation
-  kNoteChoiceInvalid = 1 << 4,          // wrong type or outside the allowed values
-  kNoteAtomicGroup = 1 << 5,            // recommended rule ignored: its atomic group is
-                                        // decided by a mandatory rule of another member
+  kNoteUnknownSetting = 1 << 0,          // the setting id is not in this catalogue
+  kNoteChoiceOverriddenByLock = 1 << 1,  // a user choice lost to a mandatory/fixed value
+  kNoteChoiceNotPermitted = 1 << 2,      // the catalogue does not let this user choose
+  kNoteChoiceAfterCreation = 1 << 3,     // choosable only at account creation
+  kNoteChoiceInvalid = 1 << 4,           // wrong type or outside the allowed values
+  kNoteAtomicGroup = 1 << 5,             // recommended rule ignored: its atomic group is
+                                         // decided by a mandatory rule of another member
 };
 
 struct Resolution {
   int setting = -1;
   Value value;
   Source source = Source::kDefault;
-  bool locked = false;    // fixed or mandatory: the user cannot change it
-  int32_t rule = -1;      // index in the payload's `settings` vector, or -1
-  uint64_t serial = 0;    // serial of the active payload; 0 without a policy
+  bool locked = false;  // fixed or mandatory: the user cannot change it
+  int32_t rule = -1;    // index in the payload's `settings` vector, or -1
+  uint64_t serial = 0;  // serial of the active payload; 0 without a policy
   Obligations obligations = 0;
   uint16_t notes = kNoteNone;
 };
@@ -102,7 +102,7 @@ struct DataUseDecision {
   bool allowed = false;
   Obligations obligations = 0;
   Source source = Source::kDefault;  // kDefault (built-in cell or none), kFixed, kMandatory
-  int32_t rule = -1;     // admin rule: index in the payload's `data_use` vector, or -1
+  int32_t rule = -1;                 // admin rule: index in the payload's `data_use` vector, or -1
   int32_t builtin = -1;  // deciding built-in cell: index in catalog::kBuiltinDataUse, or -1
   uint64_t serial = 0;
   bool unknown = false;  // class or purpose id not in this catalogue
@@ -110,10 +110,10 @@ struct DataUseDecision {
 
 struct ScheduleAnswer {
   int schedule = -1;
-  int64_t interval_seconds = 0;  // 0: no schedule applies
+  int64_t interval_seconds = 0;      // 0: no schedule applies
   Source source = Source::kDefault;  // kDefault (built-in or none) or kMandatory
-  int32_t rule = -1;     // index in the payload's `schedules` vector, or -1
-  int32_t builtin = -1;  // index in catalog::kBuiltinSchedules, or -1
+  int32_t rule = -1;                 // index in the payload's `schedules` vector, or -1
+  int32_t builtin = -1;              // index in catalog::kBuiltinSchedules, or -1
   uint64_t serial = 0;
   bool unknown = false;
 };
@@ -122,15 +122,15 @@ struct ScheduleAnswer {
 
 // Why activation left a rule out (it is reported, never silently dropped).
 enum class SkipReason : uint8_t {
-  kUnknownSetting = 1,   // newer catalogue than this endpoint
+  kUnknownSetting = 1,  // newer catalogue than this endpoint
   kUnknownDataClass,
   kUnknownPurpose,
   kUnknownSchedule,
-  kUnknownSymbol,        // enum/flags value this catalogue does not know
+  kUnknownSymbol,  // enum/flags value this catalogue does not know
   kWrongValueType,
-  kNotAdminSettable,     // fixed, user-only or organiser-only setting
-  kFixedCell,            // data-use cell no policy may change
-  kBadInterval,          // schedule interval <= 0
+  kNotAdminSettable,  // fixed, user-only or organiser-only setting
+  kFixedCell,         // data-use cell no policy may change
+  kBadInterval,       // schedule interval <= 0
 };
 std::string_view SkipReasonName(SkipReason r);
 
@@ -139,7 +139,7 @@ enum class RuleKind : uint8_t { kSetting = 0, kDataUse = 1, kSchedule = 2 };
 struct SkippedRule {
   RuleKind kind;
   SkipReason reason;
-  uint32_t index;     // index in the payload vector of that kind
+  uint32_t index;         // index in the payload vector of that kind
   std::string_view name;  // the id the rule named (points into the payload)
 };
 
@@ -173,8 +173,7 @@ class Snapshot {
   // The catalogue defaults with no policy at all (serial 0).
   static const Snapshot& Defaults();
 
-  Resolution Resolve(int setting, const Context& ctx,
-                     const UserChoice* choice = nullptr) const;
+  Resolution Resolve(int setting, const Context& ctx, const UserChoice* choice = nullptr) const;
   DataUseDecision MayUse(int data_class, int purpose, const Context& ctx) const;
   ScheduleAnswer Schedule(int schedule, const Context& ctx) const;
 

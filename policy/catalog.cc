@@ -13,9 +13,9 @@ namespace {
 
 template <typename Spec>
 int FindById(Table<uint16_t> by_name, Table<Spec> specs, std::string_view id) {
-  const uint16_t* it = std::lower_bound(
-      by_name.begin(), by_name.end(), id,
-      [&](uint16_t i, std::string_view key) { return specs[i].id < key; });
+  const uint16_t* it =
+      std::lower_bound(by_name.begin(), by_name.end(), id,
+                       [&](uint16_t i, std::string_view key) { return specs[i].id < key; });
   if (it == by_name.end() || specs[*it].id != id) return -1;
   return *it;
 }

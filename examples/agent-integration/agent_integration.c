@@ -81,14 +81,22 @@ int main(int argc, char** argv) {
       continue;
     }
     if (v == NULL) return Usage();
-    if (strcmp(a, "--state") == 0) state = v;
-    else if (strcmp(a, "--pinned-trust") == 0) pinned = v;
-    else if (strcmp(a, "--bundle") == 0) bundle = v;
-    else if (strcmp(a, "--trust") == 0) trust = v;
-    else if (strcmp(a, "--payload") == 0) payload = v;
-    else if (strcmp(a, "--tenant") == 0) tenant = v;
-    else if (strcmp(a, "--now") == 0) now = atoll(v);
-    else return Usage();
+    if (strcmp(a, "--state") == 0)
+      state = v;
+    else if (strcmp(a, "--pinned-trust") == 0)
+      pinned = v;
+    else if (strcmp(a, "--bundle") == 0)
+      bundle = v;
+    else if (strcmp(a, "--trust") == 0)
+      trust = v;
+    else if (strcmp(a, "--payload") == 0)
+      payload = v;
+    else if (strcmp(a, "--tenant") == 0)
+      tenant = v;
+    else if (strcmp(a, "--now") == 0)
+      now = atoll(v);
+    else
+      return Usage();
     ++i;
   }
 
@@ -123,9 +131,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "agent_integration: %s: %s\n", edict_strerror(status), error.message);
     return 1;
   }
-  printf("serial=%llu origin=%d trust_version=%llu\n",
-         (unsigned long long)edict_serial(policy), edict_policy_origin(policy),
-         (unsigned long long)edict_trust_version(policy));
+  printf("serial=%llu origin=%d trust_version=%llu\n", (unsigned long long)edict_serial(policy),
+         edict_policy_origin(policy), (unsigned long long)edict_trust_version(policy));
 
   /* Who is asking: a company identity on a company (domain-joined) PC. */
   edict_context_init(&ctx);
@@ -143,8 +150,8 @@ int main(int argc, char** argv) {
   printf("ceip_locked_off=%s\n", ceip.locked && ceip.value.number == 0 ? "yes" : "no");
   printf("ceip value=%s source=%s locked=%d rule=%d\n", ceip.value.number ? "on" : "off",
          edict_source_name(ceip.source), ceip.locked, ceip.rule);
-  if (edict_explain_setting(policy, kCeip, &ctx, NULL, EDICT_EXPLAIN_SENTENCE, text,
-                            sizeof(text), &needed) == EDICT_OK) {
+  if (edict_explain_setting(policy, kCeip, &ctx, NULL, EDICT_EXPLAIN_SENTENCE, text, sizeof(text),
+                            &needed) == EDICT_OK) {
     printf("  why: %s\n", text);
   }
 
@@ -158,8 +165,8 @@ int main(int argc, char** argv) {
   printf("usage_data_for_correspondence=%s\n", use.allowed ? "allowed" : "denied");
   printf("usage_data source=%s obligations=0x%x\n", edict_source_name(use.source),
          (unsigned)use.obligations);
-  if (edict_explain_data_use(policy, kUsageData, kCorrespondence, &ctx,
-                             EDICT_EXPLAIN_SENTENCE, text, sizeof(text), &needed) == EDICT_OK) {
+  if (edict_explain_data_use(policy, kUsageData, kCorrespondence, &ctx, EDICT_EXPLAIN_SENTENCE,
+                             text, sizeof(text), &needed) == EDICT_OK) {
     printf("  why: %s\n", text);
   }
 

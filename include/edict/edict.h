@@ -111,10 +111,10 @@ EDICT_API const char* edict_strerror(int status) EDICT_NOEXCEPT;
 
 /* Details of a failed open, filled by the opening functions when non-NULL. */
 typedef struct edict_error {
-  int status;          /* the edict_status the call returned */
-  int verify_error;    /* for EDICT_ERR_VERIFY: the transport error number (1..30, see
-                          transport/README.md, e.g. 10 = ERR_SIGNATURE); else 0 */
-  char message[256];   /* NUL-terminated, e.g. "ERR_SIGNATURE: signature 0 does not verify" */
+  int status;        /* the edict_status the call returned */
+  int verify_error;  /* for EDICT_ERR_VERIFY: the transport error number (1..30, see
+                        transport/README.md, e.g. 10 = ERR_SIGNATURE); else 0 */
+  char message[256]; /* NUL-terminated, e.g. "ERR_SIGNATURE: signature 0 does not verify" */
 } edict_error;
 
 /* ---- Catalogue lookups (no handle; static data; thread-safe; never allocate) --------- */
@@ -160,11 +160,7 @@ typedef enum edict_identity {
   EDICT_IDENTITY_MANAGED = 1,
   EDICT_IDENTITY_UNMANAGED = 2
 } edict_identity;
-typedef enum edict_tri {
-  EDICT_TRI_UNKNOWN = 0,
-  EDICT_TRI_YES = 1,
-  EDICT_TRI_NO = 2
-} edict_tri;
+typedef enum edict_tri { EDICT_TRI_UNKNOWN = 0, EDICT_TRI_YES = 1, EDICT_TRI_NO = 2 } edict_tri;
 typedef enum edict_plan {
   EDICT_PLAN_UNKNOWN = 0,
   EDICT_PLAN_ENTERPRISE = 1,
@@ -199,9 +195,9 @@ typedef struct edict_context {
   uint32_t device_state;     /* EDICT_DEVICE_* bits */
   const char* const* groups; /* group_count NUL-terminated names; may be NULL if 0 */
   size_t group_count;
-  int32_t role;              /* edict_role (one value) */
-  int32_t account_creation;  /* non-zero: asked while the account is being created */
-  const char* region;        /* e.g. "US"; NULL or "" = unknown */
+  int32_t role;             /* edict_role (one value) */
+  int32_t account_creation; /* non-zero: asked while the account is being created */
+  const char* region;       /* e.g. "US"; NULL or "" = unknown */
 } edict_context;
 
 /* Sets every field to "unknown" and struct_size to sizeof(edict_context). Thread-safe. */
@@ -249,29 +245,29 @@ EDICT_API const char* edict_source_name(int source) EDICT_NOEXCEPT;
 
 /* The user's own choice for a setting, if the application has one. */
 typedef struct edict_user_choice {
-  edict_value value;                 /* text need only live for the call */
-  int32_t made_at_account_creation;  /* non-zero if chosen while creating the account */
+  edict_value value;                /* text need only live for the call */
+  int32_t made_at_account_creation; /* non-zero if chosen while creating the account */
 } edict_user_choice;
 
 typedef struct edict_resolution {
   int32_t setting;
   edict_value value;
-  int32_t source;      /* edict_source */
-  int32_t locked;      /* 1: fixed or mandatory, the user cannot change it */
-  int32_t rule;        /* index of the deciding rule in the policy's settings, or -1 */
-  uint64_t serial;     /* serial of the policy; 0 for the catalogue defaults */
+  int32_t source;  /* edict_source */
+  int32_t locked;  /* 1: fixed or mandatory, the user cannot change it */
+  int32_t rule;    /* index of the deciding rule in the policy's settings, or -1 */
+  uint64_t serial; /* serial of the policy; 0 for the catalogue defaults */
   uint32_t obligations;
-  uint32_t notes;      /* EDICT_NOTE_* bits */
+  uint32_t notes; /* EDICT_NOTE_* bits */
 } edict_resolution;
 
 typedef struct edict_data_use {
   int32_t data_class;
   int32_t purpose;
-  int32_t allowed;     /* 1: may use */
+  int32_t allowed; /* 1: may use */
   uint32_t obligations;
-  int32_t source;      /* EDICT_SOURCE_DEFAULT, _FIXED or _MANDATORY */
-  int32_t rule;        /* admin rule index in the policy's data_use, or -1 */
-  int32_t builtin;     /* deciding built-in catalogue cell, or -1 */
+  int32_t source;  /* EDICT_SOURCE_DEFAULT, _FIXED or _MANDATORY */
+  int32_t rule;    /* admin rule index in the policy's data_use, or -1 */
+  int32_t builtin; /* deciding built-in catalogue cell, or -1 */
   uint64_t serial;
 } edict_data_use;
 
@@ -291,16 +287,16 @@ typedef struct edict_policy edict_policy;
 
 /* Who this endpoint is and when it is, for verifying a bundle (edict_open_bundle*). */
 typedef struct edict_verify_options {
-  uint32_t struct_size;          /* set by edict_verify_options_init */
-  const char* tenant;            /* must equal the bundle's tenant; NULL = "" */
-  const char* device_id;         /* NULL = "" (matches only bundles with no device list) */
-  const char* const* groups;     /* this endpoint's groups */
+  uint32_t struct_size;      /* set by edict_verify_options_init */
+  const char* tenant;        /* must equal the bundle's tenant; NULL = "" */
+  const char* device_id;     /* NULL = "" (matches only bundles with no device list) */
+  const char* const* groups; /* this endpoint's groups */
   size_t group_count;
-  int64_t now;                   /* seconds since the Unix epoch, UTC; 0 = the system clock */
-  uint64_t last_serial;          /* anti-rollback: the bundle's serial must be greater */
+  int64_t now;          /* seconds since the Unix epoch, UTC; 0 = the system clock */
+  uint64_t last_serial; /* anti-rollback: the bundle's serial must be greater */
   uint32_t rollback_epoch;
   int64_t time_floor;
-  const void* const* newer_trust;   /* trust documents newer than `trust` (rotation) */
+  const void* const* newer_trust; /* trust documents newer than `trust` (rotation) */
   const size_t* newer_trust_sizes;
   size_t newer_trust_count;
 } edict_verify_options;
@@ -331,14 +327,14 @@ EDICT_API edict_status edict_open_state(const char* state_dir, const char* pinne
  * order) and activates it. The bytes are copied; the caller may free them on return.
  * `options` may be NULL (empty tenant, system clock, no anti-rollback state).
  * Thread-safe. */
-EDICT_API edict_status edict_open_bundle(const void* bundle, size_t bundle_size,
-                                         const void* trust, size_t trust_size,
-                                         const edict_verify_options* options,
+EDICT_API edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const void* trust,
+                                         size_t trust_size, const edict_verify_options* options,
                                          edict_policy** out, edict_error* error) EDICT_NOEXCEPT;
 /* The same, reading the two files. */
 EDICT_API edict_status edict_open_bundle_files(const char* bundle_path, const char* trust_path,
                                                const edict_verify_options* options,
-                                               edict_policy** out, edict_error* error) EDICT_NOEXCEPT;
+                                               edict_policy** out,
+                                               edict_error* error) EDICT_NOEXCEPT;
 
 /* UNVERIFIED: activates a raw compiled payload (`edictctl compile` output) without any
  * signature, freshness or target check. For tests and tools only; never use it for
@@ -363,8 +359,7 @@ EDICT_API edict_status edict_resolve(const edict_policy* policy, int32_t setting
                                      edict_resolution* out) EDICT_NOEXCEPT;
 /* The same by string id (a catalogue lookup, O(log n), then edict_resolve). */
 EDICT_API edict_status edict_resolve_name(const edict_policy* policy, const char* setting_id,
-                                          const edict_context* ctx,
-                                          const edict_user_choice* choice,
+                                          const edict_context* ctx, const edict_user_choice* choice,
                                           edict_resolution* out) EDICT_NOEXCEPT;
 
 /* May data of `data_class` be used for `purpose`? Unknown ids: EDICT_ERR_UNKNOWN_ID and a
@@ -375,12 +370,13 @@ EDICT_API edict_status edict_may_use(const edict_policy* policy, int32_t data_cl
 
 /* The interval of a schedule (e.g. "genuine.validation_interval"). */
 EDICT_API edict_status edict_schedule_get(const edict_policy* policy, int32_t schedule,
-                                          const edict_context* ctx, edict_schedule* out) EDICT_NOEXCEPT;
+                                          const edict_context* ctx,
+                                          edict_schedule* out) EDICT_NOEXCEPT;
 
 /* Explanation detail. */
 typedef enum edict_explain_detail {
-  EDICT_EXPLAIN_SENTENCE = 0,        /* one sentence: value, source, lock, rule, why */
-  EDICT_EXPLAIN_WITH_CANDIDATES = 1  /* plus every other candidate and why it lost */
+  EDICT_EXPLAIN_SENTENCE = 0,       /* one sentence: value, source, lock, rule, why */
+  EDICT_EXPLAIN_WITH_CANDIDATES = 1 /* plus every other candidate and why it lost */
 } edict_explain_detail;
 
 /* Explains the answer edict_resolve / edict_may_use / edict_schedule_get gives for the
@@ -389,11 +385,11 @@ typedef enum edict_explain_detail {
  * EDICT_ERR_BUFFER_TOO_SMALL when the text was truncated (call again with needed + 1). */
 EDICT_API edict_status edict_explain_setting(const edict_policy* policy, int32_t setting,
                                              const edict_context* ctx,
-                                             const edict_user_choice* choice, int detail,
-                                             char* buf, size_t buf_size, size_t* needed) EDICT_NOEXCEPT;
+                                             const edict_user_choice* choice, int detail, char* buf,
+                                             size_t buf_size, size_t* needed) EDICT_NOEXCEPT;
 EDICT_API edict_status edict_explain_data_use(const edict_policy* policy, int32_t data_class,
-                                              int32_t purpose, const edict_context* ctx,
-                                              int detail, char* buf, size_t buf_size,
+                                              int32_t purpose, const edict_context* ctx, int detail,
+                                              char* buf, size_t buf_size,
                                               size_t* needed) EDICT_NOEXCEPT;
 EDICT_API edict_status edict_explain_schedule(const edict_policy* policy, int32_t schedule,
                                               const edict_context* ctx, int detail, char* buf,
@@ -424,8 +420,8 @@ EDICT_API int edict_policy_origin(const edict_policy* policy) EDICT_NOEXCEPT;
  * longer verifies, ...), one per line, NUL-terminated into `buf`; "" when there were none.
  * snprintf-like: `needed` (may be NULL) gets the full length; EDICT_ERR_BUFFER_TOO_SMALL
  * when truncated. Thread-safe. */
-EDICT_API edict_status edict_policy_problems(const edict_policy* policy, char* buf,
-                                             size_t buf_size, size_t* needed) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_policy_problems(const edict_policy* policy, char* buf, size_t buf_size,
+                                             size_t* needed) EDICT_NOEXCEPT;
 
 /* Cheap "has the agent activated something else since this handle was opened?" check, for
  * handles from edict_open_state: one stat() of the state directory's active-bundle file,
@@ -434,7 +430,8 @@ EDICT_API edict_status edict_policy_problems(const edict_policy* policy, char* b
  * a new inode). Reads no file content and verifies nothing: on *changed == 1, re-open with
  * edict_open_state (which verifies) and close the old handle. For other handles *changed
  * is always 0. Does not allocate. Thread-safe. */
-EDICT_API edict_status edict_policy_changed(const edict_policy* policy, int* changed) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_policy_changed(const edict_policy* policy,
+                                            int* changed) EDICT_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

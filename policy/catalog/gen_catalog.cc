@@ -51,11 +51,23 @@ bool ParseDuration(const std::string& s, int64_t* out) {
   int64_t unit = 1;
   std::string digits = s;
   switch (s.back()) {
-    case 'd': unit = 86400; digits.pop_back(); break;
-    case 'h': unit = 3600; digits.pop_back(); break;
-    case 'm': unit = 60; digits.pop_back(); break;
-    case 's': digits.pop_back(); break;
-    default: break;
+    case 'd':
+      unit = 86400;
+      digits.pop_back();
+      break;
+    case 'h':
+      unit = 3600;
+      digits.pop_back();
+      break;
+    case 'm':
+      unit = 60;
+      digits.pop_back();
+      break;
+    case 's':
+      digits.pop_back();
+      break;
+    default:
+      break;
   }
   if (digits.empty() || digits.size() > 12) return false;
   for (char c : digits) {
@@ -76,8 +88,14 @@ bool ParseValue(const cfb::Setting* s, const std::string& text, int64_t* out) {
   };
   switch (s->type()) {
     case cfb::SettingType_Bool:
-      if (text == "true") { *out = 1; return true; }
-      if (text == "false") { *out = 0; return true; }
+      if (text == "true") {
+        *out = 1;
+        return true;
+      }
+      if (text == "false") {
+        *out = 0;
+        return true;
+      }
       return false;
     case cfb::SettingType_Enum: {
       int i = index_of(text);
@@ -111,7 +129,8 @@ bool ParseValue(const cfb::Setting* s, const std::string& text, int64_t* out) {
 std::string ConditionInit(const fb::Condition* c, const std::string& where) {
   if (c == nullptr) return "{}";
   if (c->groups() && c->groups()->size() != 0) Die(where + ": built-in rules cannot name groups");
-  if (c->regions() && c->regions()->size() > 1) Die(where + ": built-in rules name at most one region");
+  if (c->regions() && c->regions()->size() > 1)
+    Die(where + ": built-in rules name at most one region");
   std::ostringstream o;
   o << "{" << int(c->identity()) << ", " << int(c->domain_joined()) << ", "
     << int(c->device_managed()) << ", " << int(c->plans()) << ", " << int(c->roles()) << ", "
@@ -128,7 +147,8 @@ std::map<std::string, int> CheckIds(const flatbuffers::Vector<flatbuffers::Offse
   if (v == nullptr) return ids;
   for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
     const T* e = v->Get(i);
-    if (e->num() != i) Die(std::string(what) + " " + e->id()->str() + ": num must be " + std::to_string(i));
+    if (e->num() != i)
+      Die(std::string(what) + " " + e->id()->str() + ": num must be " + std::to_string(i));
     if (!ids.emplace(e->id()->str(), static_cast<int>(i)).second) {
       Die(std::string("duplicate ") + what + " id " + e->id()->str());
     }
@@ -151,8 +171,8 @@ std::string CamelConst(const std::string& id) {
 }
 
 std::string ObligationNames(uint32_t bits) {
-  static const char* kNames[] = {"aggregate_only", "hash_field",   "never_collect",
-                                 "show_indicator", "notify_user",  "notify_others",
+  static const char* kNames[] = {"aggregate_only",   "hash_field",  "never_collect",
+                                 "show_indicator",   "notify_user", "notify_others",
                                  "warn_irreversible"};
   std::string out;
   for (int i = 0; i < 7; ++i) {
@@ -175,10 +195,13 @@ std::string ConditionText(const fb::Condition* c) {
   std::vector<std::string> t;
   if (c->identity() == fb::IdentityKind_Managed) t.push_back("managed identity");
   if (c->identity() == fb::IdentityKind_Unmanaged) t.push_back("unmanaged identity");
-  if (c->plans()) t.push_back(std::string("plan ") + fb::EnumNamePlan(static_cast<fb::Plan>(c->plans())));
-  if (c->roles()) t.push_back(std::string("role ") + fb::EnumNameRole(static_cast<fb::Role>(c->roles())));
+  if (c->plans())
+    t.push_back(std::string("plan ") + fb::EnumNamePlan(static_cast<fb::Plan>(c->plans())));
+  if (c->roles())
+    t.push_back(std::string("role ") + fb::EnumNameRole(static_cast<fb::Role>(c->roles())));
   if (c->os_min() || c->os_max()) {
-    t.push_back("OS generation " + std::to_string(c->os_min()) + ".." + std::to_string(c->os_max()));
+    t.push_back("OS generation " + std::to_string(c->os_min()) + ".." +
+                std::to_string(c->os_max()));
   }
   if (c->state_all() & fb::DeviceState_Tampered) t.push_back("device tampered");
   if (c->regions() && c->regions()->size()) t.push_back("region " + c->regions()->Get(0)->str());
@@ -193,18 +216,26 @@ int main(int argc, char** argv) {
   std::string schema_path, json_path, include_dir, out_path, docs_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--schema") schema_path = argv[i + 1];
-    else if (flag == "--json") json_path = argv[i + 1];
-    else if (flag == "--include") include_dir = argv[i + 1];
-    else if (flag == "--out") out_path = argv[i + 1];
-    else if (flag == "--docs") docs_path = argv[i + 1];
-    else Die("unknown flag " + flag);
+    if (flag == "--schema")
+      schema_path = argv[i + 1];
+    else if (flag == "--json")
+      json_path = argv[i + 1];
+    else if (flag == "--include")
+      include_dir = argv[i + 1];
+    else if (flag == "--out")
+      out_path = argv[i + 1];
+    else if (flag == "--docs")
+      docs_path = argv[i + 1];
+    else
+      Die("unknown flag " + flag);
   }
   if (schema_path.empty() || json_path.empty()) {
-    Die("usage: gen_catalog --schema catalog.fbs --json catalog.json --include DIR [--out F] [--docs F]");
+    Die("usage: gen_catalog --schema catalog.fbs --json catalog.json --include DIR [--out F] "
+        "[--docs F]");
   }
   std::string schema, json;
-  if (!flatbuffers::LoadFile(schema_path.c_str(), false, &schema)) Die("cannot read " + schema_path);
+  if (!flatbuffers::LoadFile(schema_path.c_str(), false, &schema))
+    Die("cannot read " + schema_path);
   if (!flatbuffers::LoadFile(json_path.c_str(), false, &json)) Die("cannot read " + json_path);
   flatbuffers::IDLOptions opts;
   opts.strict_json = true;
@@ -253,19 +284,21 @@ int main(int argc, char** argv) {
   for (const auto* s : *cat->settings()) {
     const std::string id = s->id()->str();
     const bool has_values = s->values() && s->values()->size();
-    const bool needs_values = s->type() == cfb::SettingType_Enum || s->type() == cfb::SettingType_Flags;
+    const bool needs_values =
+        s->type() == cfb::SettingType_Enum || s->type() == cfb::SettingType_Flags;
     if (needs_values != has_values) Die(id + ": enum and flags settings (only) list values");
     if (s->fixed() != (s->setters() == 0)) Die(id + ": fixed exactly when nobody may set it");
     if (s->at_account_creation() && !(s->setters() & cfb::Setter_User)) {
       Die(id + ": at_account_creation needs a user setter");
     }
     int64_t def = 0;
-    if (!ParseValue(s, Str(s->default_()), &def)) Die(id + ": bad default '" + Str(s->default_()) + "'");
+    if (!ParseValue(s, Str(s->default_()), &def))
+      Die(id + ": bad default '" + Str(s->default_()) + "'");
     o << "    {" << Quote(id) << ", " << s->num() << ", static_cast<SettingType>(" << int(s->type())
       << "), " << int(s->setters()) << ", static_cast<Scope>(" << int(s->scope()) << "), "
       << (s->at_account_creation() ? "true" : "false") << ", " << (s->fixed() ? "true" : "false")
-      << ", " << (has_values ? "kValues" + std::to_string(s->num()) : std::string("nullptr")) << ", "
-      << (has_values ? s->values()->size() : 0) << ", " << def << ", "
+      << ", " << (has_values ? "kValues" + std::to_string(s->num()) : std::string("nullptr"))
+      << ", " << (has_values ? s->values()->size() : 0) << ", " << def << ", "
       << Quote(s->type() == cfb::SettingType_String ? Str(s->default_()) : "") << ", "
       << s->obligations_if_enabled() << "u, "
       << (s->atomic_group() ? group_index[s->atomic_group()->str()] : -1) << ", "
@@ -275,7 +308,8 @@ int main(int argc, char** argv) {
   o << "};\n";
   o << "inline constexpr AtomicGroupSpec kAtomicGroupsData[] = {\n";
   for (auto& [name, members] : groups) {
-    o << "    {" << Quote(name) << ", kGroupMembers" << group_index[name] << ", " << members.size() << "},\n";
+    o << "    {" << Quote(name) << ", kGroupMembers" << group_index[name] << ", " << members.size()
+      << "},\n";
   }
   if (groups.empty()) o << "    {\"\", nullptr, 0},\n";
   o << "};\n";
@@ -297,7 +331,10 @@ int main(int argc, char** argv) {
   simple_table("ScheduleSpec", "kSchedulesData", cat->schedules(), false);
 
   // Built-in data-use cells, grouped by cell, most specific first (stable).
-  struct Cell { int cls, pur, spec, order; const cfb::DataUseDefault* d; };
+  struct Cell {
+    int cls, pur, spec, order;
+    const cfb::DataUseDefault* d;
+  };
   std::vector<Cell> cells;
   int order = 0;
   for (const auto* d : *cat->data_use_defaults()) {
@@ -322,10 +359,11 @@ int main(int argc, char** argv) {
   }
   o << "inline constexpr BuiltinDataUse kBuiltinDataUseData[] = {\n";
   for (const Cell& c : cells) {
-    o << "    {" << c.cls << ", " << c.pur << ", " << (c.d->effect() == fb::Effect_Allow ? "true" : "false")
-      << ", " << (c.d->fixed() ? "true" : "false") << ", " << c.d->obligations() << "u, " << c.spec
-      << ", " << ConditionInit(c.d->when(), "data_use_defaults") << ", " << Quote(Str(c.d->seed()))
-      << ", " << Quote(Str(c.d->note())) << "},\n";
+    o << "    {" << c.cls << ", " << c.pur << ", "
+      << (c.d->effect() == fb::Effect_Allow ? "true" : "false") << ", "
+      << (c.d->fixed() ? "true" : "false") << ", " << c.d->obligations() << "u, " << c.spec << ", "
+      << ConditionInit(c.d->when(), "data_use_defaults") << ", " << Quote(Str(c.d->seed())) << ", "
+      << Quote(Str(c.d->note())) << "},\n";
   }
   o << "};\n";
   const size_t ncells = classes.size() * purposes.size();
@@ -333,20 +371,27 @@ int main(int argc, char** argv) {
   {
     size_t k = 0;
     for (size_t cell = 0; cell <= ncells; ++cell) {
-      while (k < cells.size() && static_cast<size_t>(cells[k].cls) * purposes.size() + cells[k].pur < cell) ++k;
+      while (k < cells.size() &&
+             static_cast<size_t>(cells[k].cls) * purposes.size() + cells[k].pur < cell)
+        ++k;
       o << k << ", ";
     }
   }
   o << "};\n";
 
-  struct Sched { int sch, spec, order; int64_t secs; const cfb::ScheduleDefault* d; };
+  struct Sched {
+    int sch, spec, order;
+    int64_t secs;
+    const cfb::ScheduleDefault* d;
+  };
   std::vector<Sched> scheds;
   order = 0;
   for (const auto* d : *cat->schedule_defaults()) {
     auto s = schedules.find(d->schedule()->str());
     if (s == schedules.end()) Die("schedule_defaults: unknown schedule " + d->schedule()->str());
     int64_t secs = 0;
-    if (!ParseDuration(d->interval()->str(), &secs) || secs <= 0) Die("bad interval " + d->interval()->str());
+    if (!ParseDuration(d->interval()->str(), &secs) || secs <= 0)
+      Die("bad interval " + d->interval()->str());
     scheds.push_back({s->second, edict::Specificity(d->when()), order++, secs, d});
   }
   std::stable_sort(scheds.begin(), scheds.end(), [](const Sched& a, const Sched& b) {
@@ -375,12 +420,14 @@ int main(int argc, char** argv) {
   int ti = 0;
   if (cat->compliance_tags()) {
     for (const auto* t : *cat->compliance_tags()) {
-      if (!tags.emplace(t->id()->str(), ti).second) Die("duplicate compliance tag " + t->id()->str());
+      if (!tags.emplace(t->id()->str(), ti).second)
+        Die("duplicate compliance tag " + t->id()->str());
       o << "inline constexpr ForbidSpec kForbids" << ti++ << "[] = {";
       if (t->forbids()) {
         for (const auto* f : *t->forbids()) {
           auto s = settings.find(f->setting()->str());
-          if (s == settings.end()) Die("compliance tag " + t->id()->str() + ": unknown setting " + f->setting()->str());
+          if (s == settings.end())
+            Die("compliance tag " + t->id()->str() + ": unknown setting " + f->setting()->str());
           int64_t v = 0;
           if (!ParseValue(cat->settings()->Get(s->second), f->value()->str(), &v)) {
             Die("compliance tag " + t->id()->str() + ": bad value " + f->value()->str());
@@ -395,8 +442,8 @@ int main(int argc, char** argv) {
   ti = 0;
   if (cat->compliance_tags()) {
     for (const auto* t : *cat->compliance_tags()) {
-      o << "    {" << Quote(t->id()->str()) << ", " << Quote(t->description()->str()) << ", kForbids"
-        << ti << ", " << (t->forbids() ? t->forbids()->size() : 0) << "},\n";
+      o << "    {" << Quote(t->id()->str()) << ", " << Quote(t->description()->str())
+        << ", kForbids" << ti << ", " << (t->forbids() ? t->forbids()->size() : 0) << "},\n";
       ++ti;
     }
   }
@@ -415,7 +462,8 @@ int main(int argc, char** argv) {
   o << "}  // namespace internal\n\n";
 
   auto table = [&](const char* type, const char* name, const char* data, size_t n) {
-    o << "inline constexpr Table<" << type << "> " << name << " = {internal::" << data << ", " << n << "};\n";
+    o << "inline constexpr Table<" << type << "> " << name << " = {internal::" << data << ", " << n
+      << "};\n";
   };
   table("SettingSpec", "kSettings", "kSettingsData", settings.size());
   table("AtomicGroupSpec", "kAtomicGroups", "kAtomicGroupsData", groups.size());
@@ -471,46 +519,56 @@ int main(int argc, char** argv) {
       }
       std::string notes = s->description()->str();
       if (s->at_account_creation()) notes += " Only when the account is created.";
-      if (s->obligations_if_enabled()) notes += " When enabled: " + ObligationNames(s->obligations_if_enabled()) + ".";
+      if (s->obligations_if_enabled())
+        notes += " When enabled: " + ObligationNames(s->obligations_if_enabled()) + ".";
       if (s->atomic_group()) notes += " Atomic group `" + s->atomic_group()->str() + "`.";
       if (s->caveat()) notes += " Note: " + s->caveat()->str() + ".";
-      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << type << " | `" << Str(s->default_())
-        << "` | " << Who(s->setters(), s->fixed()) << " | " << cfb::EnumNameScope(s->scope()) << " | "
-        << notes << " | " << Str(s->seed()) << " |\n";
+      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << type << " | `"
+        << Str(s->default_()) << "` | " << Who(s->setters(), s->fixed()) << " | "
+        << cfb::EnumNameScope(s->scope()) << " | " << notes << " | " << Str(s->seed()) << " |\n";
     }
-    d << "\n## Data classes\n\n| id | num | always attached | description | seed |\n|---|---|---|---|---|\n";
+    d << "\n## Data classes\n\n| id | num | always attached | description | seed "
+         "|\n|---|---|---|---|---|\n";
     for (const auto* c : *cat->data_classes()) {
-      d << "| `" << c->id()->str() << "` | " << c->num() << " | " << ObligationNames(c->obligations()) << " | "
-        << c->description()->str() << " | " << c->seed()->str() << " |\n";
+      d << "| `" << c->id()->str() << "` | " << c->num() << " | "
+        << ObligationNames(c->obligations()) << " | " << c->description()->str() << " | "
+        << c->seed()->str() << " |\n";
     }
     d << "\n## Purposes\n\n| id | num | description | seed |\n|---|---|---|---|\n";
     for (const auto* p : *cat->purposes()) {
-      d << "| `" << p->id()->str() << "` | " << p->num() << " | " << p->description()->str() << " | "
-        << p->seed()->str() << " |\n";
+      d << "| `" << p->id()->str() << "` | " << p->num() << " | " << p->description()->str()
+        << " | " << p->seed()->str() << " |\n";
     }
-    d << "\n## Built-in data-use matrix\n\nCells without a rule are denied. Fixed cells cannot be changed "
+    d << "\n## Built-in data-use matrix\n\nCells without a rule are denied. Fixed cells cannot be "
+         "changed "
          "by any policy. Within a cell the most specific matching rule wins.\n\n"
-         "| data class | purpose | decision | when | obligations | fixed | note |\n|---|---|---|---|---|---|---|\n";
+         "| data class | purpose | decision | when | obligations | fixed | note "
+         "|\n|---|---|---|---|---|---|---|\n";
     for (const Cell& c : cells) {
       d << "| `" << c.d->data_class()->str() << "` | `" << c.d->purpose()->str() << "` | "
-        << (c.d->effect() == fb::Effect_Allow ? "allow" : "deny") << " | " << ConditionText(c.d->when())
-        << " | " << ObligationNames(c.d->obligations()) << " | " << (c.d->fixed() ? "yes" : "") << " | "
-        << Str(c.d->note()) << " |\n";
+        << (c.d->effect() == fb::Effect_Allow ? "allow" : "deny") << " | "
+        << ConditionText(c.d->when()) << " | " << ObligationNames(c.d->obligations()) << " | "
+        << (c.d->fixed() ? "yes" : "") << " | " << Str(c.d->note()) << " |\n";
     }
     d << "\n## Schedules\n\n| id | num | description | built-in intervals |\n|---|---|---|---|\n";
     for (const auto* s : *cat->schedules()) {
       std::string rules;
       for (const Sched& r : scheds) {
-        if (r.sch == s->num()) rules += (rules.empty() ? "" : "; ") + r.d->interval()->str() + " when " + ConditionText(r.d->when());
+        if (r.sch == s->num())
+          rules += (rules.empty() ? "" : "; ") + r.d->interval()->str() + " when " +
+                   ConditionText(r.d->when());
       }
-      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << s->description()->str() << " | " << rules << " |\n";
+      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << s->description()->str()
+        << " | " << rules << " |\n";
     }
     d << "\n## Compliance tags\n\n| tag | description | forbids |\n|---|---|---|\n";
     if (cat->compliance_tags()) {
       for (const auto* t : *cat->compliance_tags()) {
         std::string f;
         if (t->forbids()) {
-          for (const auto* x : *t->forbids()) f += (f.empty() ? "" : ", ") + ("`" + x->setting()->str() + " = " + x->value()->str() + "`");
+          for (const auto* x : *t->forbids())
+            f += (f.empty() ? "" : ", ") +
+                 ("`" + x->setting()->str() + " = " + x->value()->str() + "`");
         }
         d << "| `" << t->id()->str() << "` | " << t->description()->str() << " | " << f << " |\n";
       }

@@ -34,8 +34,7 @@ using ports::testing::WriteFileOrDie;
 
 size_t Count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
-  for (size_t p = haystack.find(needle); p != std::string::npos;
-       p = haystack.find(needle, p + 1)) {
+  for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) {
     ++n;
   }
   return n;
@@ -70,12 +69,11 @@ TEST(AgentPullConfig, SourceKeysParse) {
   EXPECT_EQ(p[0], 0xaa);
   EXPECT_FALSE(ParsePin("abc", &p));
 
-  for (const char* bad : {"source.cdn.ca_file = /x\n",  // no url
-                          "source.cdn.url = ftp://x/\n", "source..url = https://x/\n",
-                          "source.cdn.bogus = 1\n",
-                          "source.cdn.url = https://x/\nsource.cdn.pins_only = true\n",
-                          "source.cdn.url = https://x/\nsource.cdn.pin = 12\n",
-                          "poll_interval = 1\n"}) {
+  for (const char* bad :
+       {"source.cdn.ca_file = /x\n",  // no url
+        "source.cdn.url = ftp://x/\n", "source..url = https://x/\n", "source.cdn.bogus = 1\n",
+        "source.cdn.url = https://x/\nsource.cdn.pins_only = true\n",
+        "source.cdn.url = https://x/\nsource.cdn.pin = 12\n", "poll_interval = 1\n"}) {
     EXPECT_FALSE(ParseConfig(bad, "b.conf").ok()) << bad;
   }
 }
@@ -167,13 +165,13 @@ class AgentPullServerTest : public ::testing::Test {
     ASSERT_TRUE(nginx_.Start(d_ + "/nginx", server, {port_}, &error)) << error;
     url_ = absl::StrCat("https://127.0.0.1:", port_, "/pub/edict-index.json");
 
-    WriteFileOrDie(d_ + "/agent.conf",
-                   absl::StrCat("state_dir = ", d_, "/state\nspool_dir = ", d_,
-                                "/spool\nlock_file = ", d_, "/agent.lock\ntrust_pinned = ", d_,
-                                "/trust.edt\naudit_file = ", d_,
-                                "/audit.jsonl\naudit_syslog = false\ntenant = contoso\n"
-                                "device_id = pull-test-device\nnative_root = ",
-                                d_, "/native\ndconf_update = false\nsettle_ms = 0\n"));
+    WriteFileOrDie(
+        d_ + "/agent.conf",
+        absl::StrCat("state_dir = ", d_, "/state\nspool_dir = ", d_, "/spool\nlock_file = ", d_,
+                     "/agent.lock\ntrust_pinned = ", d_, "/trust.edt\naudit_file = ", d_,
+                     "/audit.jsonl\naudit_syslog = false\ntenant = contoso\n"
+                     "device_id = pull-test-device\nnative_root = ",
+                     d_, "/native\ndconf_update = false\nsettle_ms = 0\n"));
   }
 
   static std::string Escape(const std::string& s) {
@@ -190,9 +188,8 @@ class AgentPullServerTest : public ::testing::Test {
 
   // edict-agent --config agent.conf ARGS; returns the exit status, output in *out.
   int Agent(const std::string& args, std::string* out) {
-    return RunShell(absl::StrCat(EDICT_AGENT_BINARY, " --config ", d_, "/agent.conf ", args,
-                                 " 2>&1"),
-                    out);
+    return RunShell(
+        absl::StrCat(EDICT_AGENT_BINARY, " --config ", d_, "/agent.conf ", args, " 2>&1"), out);
   }
   std::string Status() {
     std::string out;
@@ -231,14 +228,12 @@ TEST_F(AgentPullServerTest, OnceActivatesThen304ThenNewBundleAndWrongCaKeepsTheP
 
   // 3. status shows the source (JSON and text).
   const std::string st = Status();
-  EXPECT_TRUE(absl::StrContains(st, absl::StrCat("\"sources\":[{\"name\":\"", url_, "\"")))
-      << st;
+  EXPECT_TRUE(absl::StrContains(st, absl::StrCat("\"sources\":[{\"name\":\"", url_, "\""))) << st;
   EXPECT_TRUE(absl::StrContains(st, "\"last_result\":\"NOT_MODIFIED\"")) << st;
   EXPECT_TRUE(absl::StrContains(st, "\"http_status\":304")) << st;
   EXPECT_TRUE(absl::StrContains(st, "\"consecutive_failures\":0")) << st;
   EXPECT_EQ(Agent("status", &out), 0) << out;
-  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("source:          ", url_, "\n")))
-      << out;
+  EXPECT_TRUE(absl::StrContains(out, absl::StrCat("source:          ", url_, "\n"))) << out;
   EXPECT_TRUE(absl::StrContains(out, "last result:   NOT_MODIFIED (HTTP 304)")) << out;
 
   // 4. A newer bundle is published, but the agent is told to trust another CA: the TLS
@@ -266,9 +261,8 @@ TEST_F(AgentPullServerTest, OnceActivatesThen304ThenNewBundleAndWrongCaKeepsTheP
   // 6. The same source from the configuration file (source.NAME.*), polled by a plain
   //    `once`: shares the saved record (same URL), so it is unchanged.
   const std::string conf = *ReadFileOrNull(d_ + "/agent.conf");
-  WriteFileOrDie(d_ + "/agent.conf",
-                 absl::StrCat(conf, "source.origin.url = ", url_, "\nsource.origin.ca_file = ", d_,
-                              "/ca.pem\n"));
+  WriteFileOrDie(d_ + "/agent.conf", absl::StrCat(conf, "source.origin.url = ", url_,
+                                                  "\nsource.origin.ca_file = ", d_, "/ca.pem\n"));
   EXPECT_EQ(Agent("once", &out), 0) << out;
   EXPECT_TRUE(absl::StrContains(out, absl::StrCat("source origin (", url_, "): NOT_MODIFIED")))
       << out;

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string key = dir + "/server.key";
-  if (!pt::WriteFile(dir + "/ca.pem", ca->cert) || !pt::WriteFile(dir + "/other-ca.pem", other->cert) ||
+  if (!pt::WriteFile(dir + "/ca.pem", ca->cert) ||
+      !pt::WriteFile(dir + "/other-ca.pem", other->cert) ||
       !pt::WriteFile(dir + "/server.crt", leaf->cert) || !pt::WriteFile(key, leaf->key) ||
       ::chmod(key.c_str(), 0600) != 0) {
     std::fprintf(stderr, "edict-test-cert: cannot write into %s\n", dir.c_str());

@@ -6,12 +6,12 @@
 #include "edict/edict.h"
 
 static int failures = 0;
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                       \
-    }                                                                   \
+      ++failures;                                                              \
+    }                                                                          \
   } while (0)
 
 int main(void) {
@@ -54,12 +54,12 @@ int main(void) {
   CHECK(r.source == EDICT_SOURCE_DEFAULT && r.locked == 0 && r.setting == ceip);
   CHECK(edict_resolve_name(policy, "no.such.setting", &ctx, NULL, &r) == EDICT_ERR_UNKNOWN_ID);
   CHECK((r.notes & EDICT_NOTE_UNKNOWN_SETTING) != 0);
-  CHECK(edict_may_use(policy, edict_data_class_id("usage_data"),
-                      edict_purpose_id("correspondence"), &ctx, &d) == EDICT_OK);
+  CHECK(edict_may_use(policy, edict_data_class_id("usage_data"), edict_purpose_id("correspondence"),
+                      &ctx, &d) == EDICT_OK);
   CHECK(edict_schedule_get(policy, edict_schedule_id("genuine.validation_interval"), &ctx, &s) ==
         EDICT_OK);
-  CHECK(edict_explain_setting(policy, ceip, &ctx, NULL, EDICT_EXPLAIN_SENTENCE, text,
-                              sizeof(text), &needed) == EDICT_OK);
+  CHECK(edict_explain_setting(policy, ceip, &ctx, NULL, EDICT_EXPLAIN_SENTENCE, text, sizeof(text),
+                              &needed) == EDICT_OK);
   CHECK(needed == strlen(text) && needed > 0);
   CHECK(edict_policy_changed(policy, &changed) == EDICT_OK && changed == 0);
   edict_close(policy);

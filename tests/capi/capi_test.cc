@@ -93,7 +93,9 @@ std::string CeipPolicy(uint64_t serial, bool value, const char* tenant = "contos
   return r.payload;
 }
 
-std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+std::vector<uint8_t> Bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
 
 edict_context ManagedDomainJoined() {
   edict_context ctx;
@@ -271,8 +273,8 @@ TEST(CapiPayload, InvalidPayloadIsAnActivationError) {
 // The C API gives exactly the kernel's answers, for every setting, cell and schedule of every
 // example policy under a set of contexts.
 TEST(CapiPayload, AnswersEqualTheKernelsForEveryExample) {
-  const char* const kExamples[] = {"baseline", "communicator", "genuine", "groove",
-                                   "livemeeting", "online-services"};
+  const char* const kExamples[] = {"baseline", "communicator", "genuine",
+                                   "groove",   "livemeeting",  "online-services"};
   const char* const kGroups[] = {"helpdesk", "finance"};
   for (const char* name : kExamples) {
     const std::string payload = CompileExample(name);
@@ -280,8 +282,9 @@ TEST(CapiPayload, AnswersEqualTheKernelsForEveryExample) {
     ASSERT_NE(p, nullptr) << name;
     std::vector<std::max_align_t> arena(*Snapshot::ArenaSize(Bytes(payload)) / 16 + 1);
     std::vector<uint8_t> bytes = Bytes(payload);
-    auto snap = Snapshot::Activate(bytes, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(arena.data()),
-                                                              arena.size() * sizeof(arena[0])));
+    auto snap =
+        Snapshot::Activate(bytes, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(arena.data()),
+                                                      arena.size() * sizeof(arena[0])));
     ASSERT_TRUE(snap.ok()) << snap.status();
     for (int variant = 0; variant < 4; ++variant) {
       edict_context c;
@@ -427,14 +430,14 @@ TEST(CapiExplain, SnprintfContract) {
   const edict_context ctx = ManagedDomainJoined();
   const int32_t ceip = edict_setting_id("communicator.ceip");
   size_t needed = 0;
-  EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_SENTENCE, nullptr,
-                                  0, &needed),
+  EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_SENTENCE, nullptr, 0,
+                                  &needed),
             EDICT_ERR_BUFFER_TOO_SMALL);
   ASSERT_GT(needed, 10u);
   std::string full(needed + 1, 'x');
   size_t again = 0;
-  ASSERT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_SENTENCE,
-                                  full.data(), full.size(), &again),
+  ASSERT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_SENTENCE, full.data(),
+                                  full.size(), &again),
             EDICT_OK);
   EXPECT_EQ(again, needed);
   EXPECT_EQ(std::strlen(full.c_str()), needed);
@@ -446,17 +449,17 @@ TEST(CapiExplain, SnprintfContract) {
   EXPECT_EQ(std::strlen(small), sizeof(small) - 1);
   EXPECT_EQ(std::string(small), full.substr(0, sizeof(small) - 1));
   char buf[2048];
-  EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_WITH_CANDIDATES,
-                                  buf, sizeof(buf), &needed),
+  EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, EDICT_EXPLAIN_WITH_CANDIDATES, buf,
+                                  sizeof(buf), &needed),
             EDICT_OK);
   EXPECT_EQ(edict_explain_data_use(p.get(), edict_data_class_id("usage_data"),
-                                   edict_purpose_id("correspondence"), &ctx,
-                                   EDICT_EXPLAIN_SENTENCE, buf, sizeof(buf), &needed),
+                                   edict_purpose_id("correspondence"), &ctx, EDICT_EXPLAIN_SENTENCE,
+                                   buf, sizeof(buf), &needed),
             EDICT_OK);
   EXPECT_GT(std::strlen(buf), 0u);
-  EXPECT_EQ(edict_explain_schedule(p.get(), 0, &ctx, EDICT_EXPLAIN_SENTENCE, buf, sizeof(buf),
-                                   &needed),
-            EDICT_OK);
+  EXPECT_EQ(
+      edict_explain_schedule(p.get(), 0, &ctx, EDICT_EXPLAIN_SENTENCE, buf, sizeof(buf), &needed),
+      EDICT_OK);
   EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, 7, buf, sizeof(buf), &needed),
             EDICT_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(edict_explain_setting(p.get(), ceip, &ctx, nullptr, 0, nullptr, 5, &needed),
@@ -544,18 +547,17 @@ TEST_F(CapiBundle, RejectionsCarryTheTransportError) {
 TEST_F(CapiBundle, FilesAndRotation) {
   const std::string dir = TempDir("files");
   const std::string b = dir + "/b.edict", t = dir + "/t.edict";
-  std::ofstream(b, std::ios::binary).write(reinterpret_cast<const char*>(bundle_.data()),
-                                           bundle_.size());
-  std::ofstream(t, std::ios::binary).write(reinterpret_cast<const char*>(trust_.data()),
-                                           trust_.size());
+  std::ofstream(b, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bundle_.data()), bundle_.size());
+  std::ofstream(t, std::ios::binary)
+      .write(reinterpret_cast<const char*>(trust_.data()), trust_.size());
   edict_policy* raw = nullptr;
   edict_error error;
   ASSERT_EQ(edict_open_bundle_files(b.c_str(), t.c_str(), &options_, &raw, &error), EDICT_OK)
       << error.message;
   PolicyPtr p(raw);
   EXPECT_EQ(edict_serial(p.get()), 7u);
-  EXPECT_EQ(edict_open_bundle_files((dir + "/missing").c_str(), t.c_str(), &options_, &raw,
-                                    &error),
+  EXPECT_EQ(edict_open_bundle_files((dir + "/missing").c_str(), t.c_str(), &options_, &raw, &error),
             EDICT_ERR_NOT_FOUND);
   EXPECT_EQ(raw, nullptr);
 
@@ -574,8 +576,8 @@ TEST_F(CapiBundle, FilesAndRotation) {
             EDICT_ERR_VERIFY);
   EXPECT_EQ(error.verify_error, 6);  // ERR_KEY_REVOKED
   const std::vector<uint8_t> by_s1 = Sign(Bytes(CeipPolicy(8, true)), {signer_[1].get()});
-  ASSERT_EQ(edict_open_bundle(by_s1.data(), by_s1.size(), trust_.data(), trust_.size(),
-                              &options_, &raw, &error),
+  ASSERT_EQ(edict_open_bundle(by_s1.data(), by_s1.size(), trust_.data(), trust_.size(), &options_,
+                              &raw, &error),
             EDICT_OK)
       << error.message;
   PolicyPtr p2(raw);
@@ -637,8 +639,7 @@ TEST_F(CapiState, NotEnrolledGivesTheDefaults) {
   EXPECT_EQ(edict_serial(p.get()), 0u);
   edict_policy* raw = nullptr;
   edict_error error;
-  EXPECT_EQ(edict_open_state((dir_ + "/nope").c_str(), nullptr, &raw, &error),
-            EDICT_ERR_NOT_FOUND);
+  EXPECT_EQ(edict_open_state((dir_ + "/nope").c_str(), nullptr, &raw, &error), EDICT_ERR_NOT_FOUND);
   EXPECT_EQ(raw, nullptr);
 }
 
@@ -674,8 +675,8 @@ TEST_F(CapiState, OpensTheActiveBundleReadOnlyAndNoticesActivations) {
 TEST_F(CapiState, PinnedTrustFromAFile) {
   Offer(7, false);
   const std::string pinned = dir_ + "-pinned.edt";
-  std::ofstream(pinned, std::ios::binary).write(reinterpret_cast<const char*>(trust_.data()),
-                                                trust_.size());
+  std::ofstream(pinned, std::ios::binary)
+      .write(reinterpret_cast<const char*>(trust_.data()), trust_.size());
   PolicyPtr p = OpenState(pinned.c_str());
   EXPECT_EQ(edict_serial(p.get()), 7u);
   edict_policy* raw = nullptr;
@@ -773,8 +774,8 @@ TEST(CapiAlloc, QueriesNeverAllocate) {
     for (int32_t pu = 0; pu < edict_purpose_count(); ++pu) {
       edict_data_use d;
       edict_may_use(p.get(), dc, pu, &ctx, &d);
-      edict_explain_data_use(p.get(), dc, pu, &ctx, EDICT_EXPLAIN_WITH_CANDIDATES, buf,
-                             sizeof(buf), &needed);
+      edict_explain_data_use(p.get(), dc, pu, &ctx, EDICT_EXPLAIN_WITH_CANDIDATES, buf, sizeof(buf),
+                             &needed);
     }
   }
   for (int32_t sc = 0; sc < edict_schedule_count(); ++sc) {

@@ -470,8 +470,7 @@ std::string Agent::PollOne(size_t i, bool* ok) {
   *ok = r.status.ok();
   auto offer = [&](const char* what, const std::optional<transport::OfferResult>& o) {
     if (!o) return;
-    absl::StrAppend(&line, "; ", what, " ", o->serial, ": ",
-                    o->activated ? "activated" : o->code);
+    absl::StrAppend(&line, "; ", what, " ", o->serial, ": ", o->activated ? "activated" : o->code);
     if (!o->activated) {
       absl::StrAppend(&line, " (", o->status.message(), ")");
       *ok = false;
@@ -1019,9 +1018,8 @@ std::string RenderStatusText(const AgentConfig& config, const StatusView& v) {
                     "\n");
     absl::StrAppend(&out, "  last result:   ", st->last_result);
     if (st->http_status != 0) absl::StrAppend(&out, " (HTTP ", st->http_status, ")");
-    absl::StrAppend(&out, " at ", Time(st->last_attempt), ", last success ",
-                    Time(st->last_success), ", ", st->consecutive_failures,
-                    " consecutive failure(s)\n");
+    absl::StrAppend(&out, " at ", Time(st->last_attempt), ", last success ", Time(st->last_success),
+                    ", ", st->consecutive_failures, " consecutive failure(s)\n");
     absl::StrAppend(&out, "  etag:          ", st->etag.empty() ? "-" : st->etag, ", ",
                     st->bytes_received, " bytes received last poll, index serial ",
                     st->index_serial, "\n");

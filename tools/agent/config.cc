@@ -293,9 +293,8 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
           absl::StrCat(label, ": source.", src.name, " has no source.", src.name, ".url"));
     }
     if (src.pins_only && src.pins.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(label, ": source.", src.name, ".pins_only needs a source.", src.name,
-                       ".pin"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          label, ": source.", src.name, ".pins_only needs a source.", src.name, ".pin"));
     }
   }
   if (c.managed_json_targets.empty()) {

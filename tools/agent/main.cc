@@ -27,7 +27,8 @@ constexpr char kUsage[] =
     "usage: edict-agent [--config FILE] <command> [options]\n"
     "\n"
     "edict endpoint agent: verifies signed policy bundles dropped into the spool directory or\n"
-    "fetched from HTTPS pull sources, activates them durably, writes the effective policy into native stores (managed JSON,\n"
+    "fetched from HTTPS pull sources, activates them durably, writes the effective policy into "
+    "native stores (managed JSON,\n"
     "dconf) and audits everything.\n"
     "\n"
     "commands:\n"
@@ -333,8 +334,9 @@ int Main(int argc, char** argv) {
         cli.allow_http = true;
         tls_given = true;
       } else {
-        return Usage("once takes --source URL, --ca-file FILE, --pin PIN, --pins-only, "
-                     "--allow-http");
+        return Usage(
+            "once takes --source URL, --ca-file FILE, --pin PIN, --pins-only, "
+            "--allow-http");
       }
     }
     if (tls_given && urls.empty()) return Usage("TLS options apply to --source URLs only");

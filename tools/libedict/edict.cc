@@ -214,9 +214,9 @@ class ReadOnlyStateStore final : public edict::ports::StateStore {
       if (absl::IsNotFound(prev.status())) return current.status();
       if (absl::IsNotFound(current.status())) return prev.status();
       return absl::DataLossError(std::string("both generations of state blob \"") +
-                                 std::string(name.data(), name.size()) + "\" are unusable: " +
-                                 std::string(current.status().message()) + "; " +
-                                 std::string(prev.status().message()));
+                                 std::string(name.data(), name.size()) +
+                                 "\" are unusable: " + std::string(current.status().message()) +
+                                 "; " + std::string(prev.status().message()));
     }
     out.bytes = *std::move(prev);
     out.generation = edict::ports::StateGeneration::kPrevious;
@@ -255,8 +255,8 @@ struct ContextStorage {
 
 bool ValidTri(int32_t v) { return v >= EDICT_TRI_UNKNOWN && v <= EDICT_TRI_NO; }
 bool ValidPlan(int32_t v) {
-  return v == EDICT_PLAN_UNKNOWN || v == EDICT_PLAN_ENTERPRISE ||
-         v == EDICT_PLAN_SMALL_BUSINESS || v == EDICT_PLAN_TRIAL;
+  return v == EDICT_PLAN_UNKNOWN || v == EDICT_PLAN_ENTERPRISE || v == EDICT_PLAN_SMALL_BUSINESS ||
+         v == EDICT_PLAN_TRIAL;
 }
 bool ValidRole(int32_t v) {
   return v == EDICT_ROLE_UNKNOWN || v == EDICT_ROLE_USER || v == EDICT_ROLE_ADMIN ||
@@ -563,8 +563,8 @@ edict_status edict_open_payload(const void* payload, size_t payload_size, edict_
   if (NewHandle(&h) != EDICT_OK) return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
   const size_t words = (*arena_size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
   // The payload is copied into 16-byte-aligned storage (FlatBuffers wants aligned scalars).
-  const size_t payload_words = (payload_size + sizeof(std::max_align_t) - 1) /
-                               sizeof(std::max_align_t);
+  const size_t payload_words =
+      (payload_size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
   std::unique_ptr<std::max_align_t[]> payload_copy(new (std::nothrow)
                                                        std::max_align_t[payload_words + 1]);
   h->arena.reset(new (std::nothrow) std::max_align_t[words + 1]);
@@ -618,8 +618,8 @@ edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const voi
     newer.emplace_back(static_cast<const uint8_t*>(options->newer_trust[i]),
                        options->newer_trust_sizes[i]);
   }
-  absl::StatusOr<std::unique_ptr<tr::TrustStore>> store = tr::TrustStore::Open(
-      tr::Bytes(static_cast<const uint8_t*>(trust), trust_size), newer, now);
+  absl::StatusOr<std::unique_ptr<tr::TrustStore>> store =
+      tr::TrustStore::Open(tr::Bytes(static_cast<const uint8_t*>(trust), trust_size), newer, now);
   if (!store.ok()) return FromTransport(store.status(), error);
   const uint64_t trust_version = (*store)->version();
   absl::StatusOr<std::unique_ptr<tr::BundleVerifier>> verifier =
@@ -678,8 +678,8 @@ edict_status edict_open_bundle_files(const char* bundle_path, const char* trust_
   if (!trust.ok()) {
     return Fail(error, FromCode(trust.status().code()), 0, ToStd(trust.status().message()));
   }
-  return edict_open_bundle(bundle->data(), bundle->size(), trust->data(), trust->size(),
-                           options, out, error);
+  return edict_open_bundle(bundle->data(), bundle->size(), trust->data(), trust->size(), options,
+                           out, error);
 }
 
 edict_status edict_open_state(const char* state_dir, const char* pinned_trust_path,
@@ -688,8 +688,8 @@ edict_status edict_open_state(const char* state_dir, const char* pinned_trust_pa
   *out = nullptr;
 #if defined(EDICT_CAPI_HAVE_ACTIVATION)
   namespace tr = edict::transport;
-  const std::string root = state_dir != nullptr && state_dir[0] != '\0' ? state_dir
-                                                                         : "/var/lib/edict";
+  const std::string root =
+      state_dir != nullptr && state_dir[0] != '\0' ? state_dir : "/var/lib/edict";
   struct stat st;
   if (::stat(root.c_str(), &st) != 0) {
     const int err = errno;
@@ -770,8 +770,8 @@ edict_status edict_resolve(const edict_policy* policy, int32_t setting, const ed
   if (choice != nullptr) {
     if (edict_status s = ToChoice(choice, &user_choice); s != EDICT_OK) return s;
   }
-  const edict::Resolution r = policy->snapshot->Resolve(
-      setting, storage.ctx, choice != nullptr ? &user_choice : nullptr);
+  const edict::Resolution r =
+      policy->snapshot->Resolve(setting, storage.ctx, choice != nullptr ? &user_choice : nullptr);
   FromResolution(r, out);
   return InRange(setting, edict::catalog::kSettings) ? EDICT_OK : EDICT_ERR_UNKNOWN_ID;
 }
@@ -818,24 +818,23 @@ edict_status edict_explain_setting(const edict_policy* policy, int32_t setting,
   }
   const edict::UserChoice* c = choice != nullptr ? &user_choice : nullptr;
   const edict::Resolution r = policy->snapshot->Resolve(setting, storage.ctx, c);
-  const size_t full = policy->snapshot->Explain(r, storage.ctx, c,
-                                                static_cast<edict::ExplainDetail>(detail),
-                                                absl::Span<char>(buf, buf_size));
+  const size_t full =
+      policy->snapshot->Explain(r, storage.ctx, c, static_cast<edict::ExplainDetail>(detail),
+                                absl::Span<char>(buf, buf_size));
   return ExplainResult(full, buf_size, needed);
 }
 
-edict_status edict_explain_data_use(const edict_policy* policy, int32_t data_class,
-                                    int32_t purpose, const edict_context* ctx, int detail,
-                                    char* buf, size_t buf_size, size_t* needed) EDICT_NOEXCEPT {
+edict_status edict_explain_data_use(const edict_policy* policy, int32_t data_class, int32_t purpose,
+                                    const edict_context* ctx, int detail, char* buf,
+                                    size_t buf_size, size_t* needed) EDICT_NOEXCEPT {
   if (policy == nullptr || (buf == nullptr && buf_size != 0) || !ValidDetail(detail)) {
     return EDICT_ERR_INVALID_ARGUMENT;
   }
   ContextStorage storage;
   if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
   const edict::DataUseDecision d = policy->snapshot->MayUse(data_class, purpose, storage.ctx);
-  const size_t full = policy->snapshot->Explain(d, storage.ctx,
-                                                static_cast<edict::ExplainDetail>(detail),
-                                                absl::Span<char>(buf, buf_size));
+  const size_t full = policy->snapshot->Explain(
+      d, storage.ctx, static_cast<edict::ExplainDetail>(detail), absl::Span<char>(buf, buf_size));
   return ExplainResult(full, buf_size, needed);
 }
 
@@ -848,9 +847,8 @@ edict_status edict_explain_schedule(const edict_policy* policy, int32_t schedule
   ContextStorage storage;
   if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
   const edict::ScheduleAnswer a = policy->snapshot->Schedule(schedule, storage.ctx);
-  const size_t full = policy->snapshot->Explain(a, storage.ctx,
-                                                static_cast<edict::ExplainDetail>(detail),
-                                                absl::Span<char>(buf, buf_size));
+  const size_t full = policy->snapshot->Explain(
+      a, storage.ctx, static_cast<edict::ExplainDetail>(detail), absl::Span<char>(buf, buf_size));
   return ExplainResult(full, buf_size, needed);
 }
 

@@ -1,7 +1,6 @@
 /* pkg-config consumer: links libedict found by `pkg-config edict`, asks one question. */
-#include <stdio.h>
-
 #include <edict/edict.h>
+#include <stdio.h>
 
 int main(void) {
   edict_policy* policy = NULL;
