@@ -1,16 +1,4 @@
 // edictctl sign, edictctl verify: signed bundles.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#ifdef _WIN32
-// Windows CRT: binary mode (no CRLF/^Z translation) and a non-inheritable handle stand in for
-// O_CLOEXEC; _commit is fsync; POSIX mode bits do not exist (the file gets the directory's ACL).
-#include <io.h>
-#define O_CLOEXEC (_O_BINARY | _O_NOINHERIT)
-static inline int fsync(int fd) { return ::_commit(fd); }
-static inline int fchmod(int, int) { return 0; }
-#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -25,6 +13,7 @@ static inline int fchmod(int, int) { return 0; }
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "tools/edictctl/commands.h"
+#include "tools/edictctl/files.h"
 #include "transport/bundle.h"
 #include "transport/describe.h"
 #include "transport/errors.h"
@@ -35,42 +24,6 @@ namespace edict::ctl {
 namespace {
 
 namespace tp = edict::transport;
-
-// Reads at most `cap` bytes of `path`; a larger file is refused from its size, before
-// anything is read or allocated.
-bool ReadCapped(const std::string& path, size_t cap, std::string* out, std::string* err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *err = absl::StrCat(path, ": ", std::strerror(errno));
-    return false;
-  }
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > cap) {
-    ::close(fd);
-    *err = absl::StrCat(path, ": ", st.st_size, " bytes; the cap is ", cap);
-    return false;
-  }
-  out->clear();
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *err = absl::StrCat(path, ": ", std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    if (out->size() + static_cast<size_t>(n) > cap) {
-      ::close(fd);
-      *err = absl::StrCat(path, ": more than ", cap, " bytes");
-      return false;
-    }
-    out->append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
 
 tp::Bytes AsBytes(const std::string& s) {
   return tp::Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
