@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "flatbuffers/flatbuffers.h"
 #include "kernel/internal.h"
+#include "policy/aligned.h"
 #include "policy/condition.h"
 
 namespace edict {
@@ -32,10 +33,17 @@ using StringVec = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
 
 size_t AlignUp(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
 
-const fb::Payload* VerifiedRoot(absl::Span<const uint8_t> payload) {
-  if (payload.size() < 8 || payload.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
+absl::StatusOr<const fb::Payload*> VerifiedRoot(absl::Span<const uint8_t> payload) {
+  if (!IsFlatBufferAligned(payload.data())) {
+    return absl::InvalidArgumentError("payload does not start on an 8-byte boundary");
+  }
+  if (payload.size() < 8 || payload.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    return absl::InvalidArgumentError("payload does not pass the verifier");
+  }
   flatbuffers::Verifier v(payload.data(), payload.size(), kMaxDepth, kMaxTables);
-  if (!fb::VerifyPayloadBuffer(v)) return nullptr;
+  if (!fb::VerifyPayloadBuffer(v)) {
+    return absl::InvalidArgumentError("payload does not pass the verifier");
+  }
   return fb::GetPayload(payload.data());
 }
 
@@ -188,15 +196,16 @@ struct Rules {
 }  // namespace
 
 absl::StatusOr<size_t> Snapshot::ArenaSize(absl::Span<const uint8_t> payload) {
-  const fb::Payload* root = VerifiedRoot(payload);
-  if (root == nullptr) return absl::InvalidArgumentError("payload does not pass the verifier");
-  return ComputeLayout(root).total;
+  absl::StatusOr<const fb::Payload*> root = VerifiedRoot(payload);
+  if (!root.ok()) return root.status();
+  return ComputeLayout(*root).total;
 }
 
 absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> payload,
                                                    absl::Span<uint8_t> arena) {
-  const fb::Payload* root = VerifiedRoot(payload);
-  if (root == nullptr) return absl::InvalidArgumentError("payload does not pass the verifier");
+  absl::StatusOr<const fb::Payload*> verified = VerifiedRoot(payload);
+  if (!verified.ok()) return verified.status();
+  const fb::Payload* root = *verified;
   if (root->header()->format_version() != 1) {
     return absl::FailedPreconditionError("unsupported payload format_version");
   }

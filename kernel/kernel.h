@@ -157,16 +157,17 @@ class Snapshot {
  public:
   static constexpr size_t kMaxReportedSkips = 16;
 
-  // Arena bytes Activate needs for `payload` (a FlatBuffer with identifier "EDP1").
-  // Fails with InvalidArgument if the payload does not pass the FlatBuffers verifier.
+  // Arena bytes Activate needs for `payload` (a FlatBuffer with identifier "EDP1", starting
+  // on an 8-byte boundary: FlatBuffers reads its 64-bit scalars in place). Fails with
+  // InvalidArgument if the payload is misaligned or does not pass the FlatBuffers verifier.
   static absl::StatusOr<size_t> ArenaSize(absl::Span<const uint8_t> payload);
 
   // Verifies and indexes `payload` into `arena`, which must be at least ArenaSize bytes
   // and suitably aligned for std::max_align_t. The returned snapshot lives in `arena` and
   // borrows `payload`: both must outlive it. Never allocates, throws or reads past the
-  // payload. Errors: InvalidArgument (not a valid payload), ResourceExhausted (arena too
-  // small), FailedPrecondition (unsupported format version, or a critical rule this
-  // endpoint cannot honour).
+  // payload. Errors: InvalidArgument (not a valid payload, payload not 8-byte aligned, or
+  // arena not aligned), ResourceExhausted (arena too small), FailedPrecondition
+  // (unsupported format version, or a critical rule this endpoint cannot honour).
   static absl::StatusOr<const Snapshot*> Activate(absl::Span<const uint8_t> payload,
                                                   absl::Span<uint8_t> arena);
 

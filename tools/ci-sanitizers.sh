@@ -109,6 +109,7 @@ step_tsan() {
 fuzz_one() {  # fuzz_one BUILD_DIR CORPUS TARGET: one 60 s run; status in ci-run/TARGET/status
   local dir=$1 corpus=$2 t=$3 dict out
   case $t in compiler | roundtrip | conformance) dict=$here/fuzz/dicts/json.dict ;;
+    pull) dict=$here/fuzz/dicts/http.dict ;;
     *) dict=$here/fuzz/dicts/binary.dict ;; esac
   out=$dir/ci-run/$t
   mkdir -p "$out/new" "$out/findings"

@@ -14,6 +14,7 @@
 #include "policy/catalog.h"
 #include "policy/edict_generated.h"
 #include "transport/bundle_generated.h"
+#include "transport/describe.h"
 #include "transport/errors.h"
 
 namespace edict::transport {
@@ -245,19 +246,6 @@ std::vector<uint8_t> DefaultsPayload() {
   auto header = edict::fb::CreateHeader(fbb, /*format_version=*/1, catalog::kVersion, /*serial=*/0);
   fbb.Finish(edict::fb::CreatePayload(fbb, header), edict::fb::PayloadIdentifier());
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
-}
-
-// The serial a rejected bundle claims, for the audit line only (nothing verified; 0 if it
-// does not parse).
-uint64_t ClaimedSerial(absl::Span<const uint8_t> bundle) {
-  flatbuffers::Verifier v(bundle.data(), bundle.size(), 4, 32);
-  if (!fb::VerifyBundleBuffer(v)) return 0;
-  const auto* b = fb::GetBundle(bundle.data());
-  if (!b->payload()) return 0;
-  flatbuffers::Verifier pv(b->payload()->data(), b->payload()->size(), 64, 1000000);
-  if (!edict::fb::VerifyPayloadBuffer(pv)) return 0;
-  const auto* p = edict::fb::GetPayload(b->payload()->data());
-  return p->header() ? p->header()->serial() : 0;
 }
 
 absl::StatusOr<std::unique_ptr<TrustStore>> OpenChain(
@@ -860,7 +848,7 @@ OfferResult Activation::Impl::Offer(absl::Span<const uint8_t> bundle) {
   if (!verified.ok()) {
     const Error e = ErrorOf(verified.status());
     const uint64_t claimed =
-        (e == Error::kRollback || e == Error::kReplay) ? 0 : ClaimedSerial(bundle);
+        (e == Error::kRollback || e == Error::kReplay) ? 0 : PeekBundleSerial(owned).value_or(0);
     return fail(ports::AuditKind::kRejection,
                 claimed == 0
                     ? verified.status()

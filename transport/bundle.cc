@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "policy/aligned.h"
 #include "policy/edict_generated.h"
 #include "transport/bundle_generated.h"
 #include "transport/errors.h"
@@ -90,7 +91,11 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
         absl::StrCat("bundle is ", bundle.size(), " bytes; the cap is ", limits.max_bundle_bytes));
   }
 
-  // 2. Envelope: one Bundle table and its Signature tables, nothing deeper.
+  // 2. Envelope: one Bundle table and its Signature tables, nothing deeper. FlatBuffers
+  // reads scalars in place: the buffer must be 8-byte aligned (policy/aligned.h).
+  if (!IsFlatBufferAligned(bundle.data())) {
+    return MakeError(Error::kEnvelope, "bundle does not start on an 8-byte boundary");
+  }
   flatbuffers::Verifier envelope_verifier(bundle.data(), bundle.size(), /*max_depth=*/4,
                                           /*max_tables=*/1 + limits.max_signatures);
   if (!fb::VerifyBundleBuffer(envelope_verifier)) {
@@ -103,7 +108,7 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
   }
   const Bytes payload = VecBytes(env->payload());
   if (payload.empty()) return MakeError(Error::kEnvelope, "bundle has an empty payload");
-  if ((payload.data() - bundle.data()) % 8 != 0) {
+  if (!IsFlatBufferAligned(payload.data())) {
     return MakeError(Error::kEnvelope, "payload is not 8-byte aligned in the envelope");
   }
   const auto* sigs = env->signatures();

@@ -116,7 +116,8 @@ class BundleVerifier {
   // Runs every check in the order listed at the top of this file. `now` is the caller's
   // clock (seconds since the Unix epoch, UTC); the effective time is
   // max(now, state.time_floor), so moving the clock backwards cannot revive an expired
-  // bundle.
+  // bundle. `bundle` must start on an 8-byte boundary (policy/aligned.h; ERR_ENVELOPE
+  // otherwise), as any std::vector or std::string buffer does.
   absl::StatusOr<VerifiedBundle> Verify(Bytes bundle, const EndpointIdentity& identity,
                                         const EndpointState& state, int64_t now) const;
 

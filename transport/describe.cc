@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "flatbuffers/flatbuffers.h"
+#include "policy/aligned.h"
 #include "policy/edict_generated.h"
 #include "transport/bundle.h"
 #include "transport/bundle_generated.h"
@@ -129,6 +130,64 @@ std::string SignaturesJson(const internal::FbSignatures* sigs) {
   return out + "]";
 }
 
+// A bundle envelope and its payload, structure only (no signature is checked). `policy` is
+// null when the payload does not pass the FlatBuffers verifier.
+struct BundleParts {
+  const fb::Bundle* envelope = nullptr;
+  Bytes payload;
+  const edict::fb::Payload* policy = nullptr;
+};
+
+absl::StatusOr<BundleParts> ReadBundle(Bytes bytes, const Limits& limits) {
+  if (bytes.size() > limits.max_bundle_bytes) {
+    return absl::InvalidArgumentError("bundle is larger than the 4 MiB cap");
+  }
+  if (!IsFlatBufferAligned(bytes.data())) {
+    return absl::InvalidArgumentError("bundle does not start on an 8-byte boundary");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 1 + limits.max_signatures);
+  if (!fb::VerifyBundleBuffer(verifier)) {
+    return absl::InvalidArgumentError("not a well-formed bundle envelope");
+  }
+  BundleParts parts;
+  parts.envelope = fb::GetBundle(bytes.data());
+  parts.payload = VecBytes(parts.envelope->payload());
+  if (parts.payload.empty() || !IsFlatBufferAligned(parts.payload.data())) return parts;
+  flatbuffers::Verifier pv(parts.payload.data(), parts.payload.size(), limits.max_payload_depth,
+                           limits.max_payload_tables);
+  if (edict::fb::VerifyPayloadBuffer(pv))
+    parts.policy = edict::fb::GetPayload(parts.payload.data());
+  return parts;
+}
+
+struct TrustParts {
+  const fb::TrustDocument* envelope = nullptr;
+  const fb::TrustBody* body = nullptr;
+};
+
+absl::StatusOr<TrustParts> ReadTrust(Bytes bytes, const Limits& limits) {
+  if (bytes.size() > limits.max_trust_bytes) {
+    return absl::InvalidArgumentError("trust document is larger than the 512 KiB cap");
+  }
+  if (!IsFlatBufferAligned(bytes.data())) {
+    return absl::InvalidArgumentError("trust document does not start on an 8-byte boundary");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 2 + limits.max_signatures);
+  if (!fb::VerifyTrustDocumentBuffer(verifier)) {
+    return absl::InvalidArgumentError("not a well-formed trust document");
+  }
+  TrustParts parts;
+  parts.envelope = fb::GetTrustDocument(bytes.data());
+  const Bytes body = VecBytes(parts.envelope->body());
+  flatbuffers::Verifier bv(body.data(), body.size(), 4, 2 + limits.max_trust_keys);
+  if (body.size() < 8 || !IsFlatBufferAligned(body.data()) ||
+      !bv.VerifyBuffer<fb::TrustBody>("EDTB")) {
+    return absl::InvalidArgumentError("trust document body is malformed");
+  }
+  parts.body = flatbuffers::GetRoot<fb::TrustBody>(body.data());
+  return parts;
+}
+
 }  // namespace
 
 DocumentKind DetectDocument(Bytes bytes) {
@@ -146,25 +205,17 @@ DocumentKind DetectDocument(Bytes bytes) {
 }
 
 absl::StatusOr<std::string> DescribeBundle(Bytes bytes) {
-  const Limits limits;
-  if (bytes.size() > limits.max_bundle_bytes) {
-    return absl::InvalidArgumentError("bundle is larger than the 4 MiB cap");
-  }
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 1 + limits.max_signatures);
-  if (!fb::VerifyBundleBuffer(verifier)) {
-    return absl::InvalidArgumentError("not a well-formed bundle envelope");
-  }
-  const fb::Bundle* env = fb::GetBundle(bytes.data());
-  Bytes payload = VecBytes(env->payload());
+  absl::StatusOr<BundleParts> parts = ReadBundle(bytes, Limits());
+  if (!parts.ok()) return parts.status();
+  const fb::Bundle* env = parts->envelope;
+  const Bytes payload = parts->payload;
   std::string out = absl::StrCat("{\"kind\":\"bundle\",\"format_version\":", env->format_version(),
                                  ",\"bytes\":", bytes.size(), ",\"payload_bytes\":", payload.size(),
                                  ",\"payload_sha256\":", Quote(Hex(Sha256::Hash(payload))),
                                  ",\"signed_digest\":", Quote(KeyIdHex(BundleDigest(payload))),
                                  ",\"signatures\":", SignaturesJson(env->signatures()));
-  flatbuffers::Verifier pv(payload.data(), payload.size(), limits.max_payload_depth,
-                           limits.max_payload_tables);
-  if (!payload.empty() && edict::fb::VerifyPayloadBuffer(pv)) {
-    const edict::fb::Header* h = edict::fb::GetPayload(payload.data())->header();
+  if (parts->policy != nullptr) {
+    const edict::fb::Header* h = parts->policy->header();
     const edict::fb::Target* t = h->target();
     absl::StrAppend(&out,
                     ",\"payload_valid\":true,\"header\":{\"format_version\":", h->format_version(),
@@ -181,21 +232,10 @@ absl::StatusOr<std::string> DescribeBundle(Bytes bytes) {
 }
 
 absl::StatusOr<std::string> DescribeTrust(Bytes bytes) {
-  const Limits limits;
-  if (bytes.size() > limits.max_trust_bytes) {
-    return absl::InvalidArgumentError("trust document is larger than the 512 KiB cap");
-  }
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), 4, 2 + limits.max_signatures);
-  if (!fb::VerifyTrustDocumentBuffer(verifier)) {
-    return absl::InvalidArgumentError("not a well-formed trust document");
-  }
-  const fb::TrustDocument* env = fb::GetTrustDocument(bytes.data());
-  Bytes body = VecBytes(env->body());
-  flatbuffers::Verifier bv(body.data(), body.size(), 4, 2 + limits.max_trust_keys);
-  if (body.size() < 8 || !bv.VerifyBuffer<fb::TrustBody>("EDTB")) {
-    return absl::InvalidArgumentError("trust document body is malformed");
-  }
-  const fb::TrustBody* tb = flatbuffers::GetRoot<fb::TrustBody>(body.data());
+  absl::StatusOr<TrustParts> parts = ReadTrust(bytes, Limits());
+  if (!parts.ok()) return parts.status();
+  const fb::TrustDocument* env = parts->envelope;
+  const fb::TrustBody* tb = parts->body;
   std::string keys = "[";
   if (tb->keys()) {
     for (flatbuffers::uoffset_t i = 0; i < tb->keys()->size(); ++i) {
@@ -222,6 +262,19 @@ absl::StatusOr<std::string> DescribeTrust(Bytes bytes) {
                       ",\"epoch_serial_floor\":", tb->epoch_serial_floor(),
                       ",\"description\":", Quote(tb->description()), ",\"keys\":", keys,
                       ",\"signatures\":", SignaturesJson(env->signatures()), "}");
+}
+
+absl::StatusOr<uint64_t> PeekBundleSerial(Bytes bundle) {
+  absl::StatusOr<BundleParts> parts = ReadBundle(bundle, Limits());
+  if (!parts.ok()) return parts.status();
+  if (parts->policy == nullptr) return absl::InvalidArgumentError("bundle payload is malformed");
+  return parts->policy->header()->serial();
+}
+
+absl::StatusOr<uint64_t> PeekTrustVersion(Bytes trust) {
+  absl::StatusOr<TrustParts> parts = ReadTrust(trust, Limits());
+  if (!parts.ok()) return parts.status();
+  return parts->body->version();
 }
 
 }  // namespace edict::transport

@@ -1,8 +1,10 @@
 // Human- and machine-readable descriptions of bundles and trust documents, for
 // `edictctl inspect`. Describing is not verifying: signatures are listed, not checked.
+// Inputs must start on an 8-byte boundary (policy/aligned.h); others are InvalidArgument.
 #ifndef EDICT_TRANSPORT_DESCRIBE_H_
 #define EDICT_TRANSPORT_DESCRIBE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -27,6 +29,12 @@ absl::StatusOr<std::string> DescribeBundle(Bytes bytes);
 // and serial floor, keys (id, role, status, algorithm, name) and signatures (key id,
 // algorithm, length). InvalidArgument if over the default cap or malformed.
 absl::StatusOr<std::string> DescribeTrust(Bytes bytes);
+
+// The serial in a bundle's payload header / the version of a trust document, read with
+// the structure checks above but no signature check: for ordering, audit lines and
+// publishing, never for trust decisions. InvalidArgument if malformed.
+absl::StatusOr<uint64_t> PeekBundleSerial(Bytes bundle);
+absl::StatusOr<uint64_t> PeekTrustVersion(Bytes trust);
 
 }  // namespace edict::transport
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "policy/aligned.h"
 #include "transport/errors.h"
 #include "transport/internal.h"
 #include "transport/trust_generated.h"
@@ -104,7 +105,12 @@ class TrustLoader {
                        absl::StrCat("trust document is ", doc.size(), " bytes; the cap is ",
                                     limits.max_trust_bytes));
     }
-    // Envelope: one TrustDocument table plus its signatures, nothing deeper.
+    // Envelope: one TrustDocument table plus its signatures, nothing deeper. FlatBuffers
+    // reads scalars in place: both buffers must be 8-byte aligned (policy/aligned.h).
+    if (!IsFlatBufferAligned(doc.data())) {
+      return MakeError(Error::kTrustMalformed,
+                       "trust document does not start on an 8-byte boundary");
+    }
     flatbuffers::Verifier envelope_verifier(doc.data(), doc.size(), /*max_depth=*/4,
                                             /*max_tables=*/2 + limits.max_signatures);
     if (!fb::VerifyTrustDocumentBuffer(envelope_verifier)) {
@@ -129,7 +135,8 @@ class TrustLoader {
     Bytes body = VecBytes(env->body());
     flatbuffers::Verifier body_verifier(body.data(), body.size(), /*max_depth=*/4,
                                         /*max_tables=*/2 + limits.max_trust_keys);
-    if (body.size() < 8 || !body_verifier.VerifyBuffer<fb::TrustBody>(kTrustBodyIdentifier)) {
+    if (body.size() < 8 || !IsFlatBufferAligned(body.data()) ||
+        !body_verifier.VerifyBuffer<fb::TrustBody>(kTrustBodyIdentifier)) {
       return MakeError(Error::kTrustMalformed, "trust document body fails verification");
     }
     const fb::TrustBody* tb = flatbuffers::GetRoot<fb::TrustBody>(body.data());

@@ -74,7 +74,8 @@ class TrustStore {
  public:
   // Loads `pinned` (the document installed out of band; it must carry a threshold of its
   // own root signatures) and then walks `newer`, which must hold versions pinned + 1,
-  // pinned + 2, ... in order. The newest document must not have expired at `now`.
+  // pinned + 2, ... in order. The newest document must not have expired at `now`. Every
+  // document must start on an 8-byte boundary (policy/aligned.h; malformed otherwise).
   static absl::StatusOr<std::unique_ptr<TrustStore>> Open(Bytes pinned,
                                                           absl::Span<const Bytes> newer,
                                                           int64_t now, const Limits& limits = {});

@@ -69,7 +69,8 @@ class Reader {
 
 // `bytes` in a fresh heap block of exactly that size (16-byte aligned, as a file read into
 // a std::vector is). The targets pass FlatBuffers inputs this way: after a mode byte the
-// fuzz input is misaligned, and FlatBuffers needs an aligned buffer (see fuzz/README.md).
+// fuzz input is misaligned, and edict refuses a FlatBuffer that does not start on an 8-byte
+// boundary (finding F1, fuzz/README.md), so without the copy nothing past it would run.
 std::vector<uint8_t> AlignedCopy(absl::Span<const uint8_t> bytes);
 
 // A snapshot activated into an arena of exactly ArenaSize bytes (so ASan sees any write

@@ -3,6 +3,8 @@
 // it inside a verified bundle.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "absl/types/span.h"
 #include "fuzz/src/common.h"
@@ -17,6 +19,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // (the kernel may still refuse one: critical rules, format version).
   const auto summary =
       edict::compiler::VerifyPayload(std::string_view(reinterpret_cast<const char*>(data), size));
+  // Finding F1: the same bytes off an 8-byte boundary are refused before anything is read.
+  std::vector<uint8_t> shifted(size + 1);
+  if (size > 0) std::memcpy(shifted.data() + 1, data, size);
+  Check(edict::Snapshot::ArenaSize({shifted.data() + 1, size}).status().code() ==
+                absl::StatusCode::kInvalidArgument &&
+            !edict::compiler::VerifyPayload(
+                 std::string_view(reinterpret_cast<const char*>(shifted.data() + 1), size))
+                 .ok(),
+        "a payload at a misaligned address was not refused");
   if (a.snapshot == nullptr) return 0;
   const edict::Snapshot& snap = *a.snapshot;
   Check(snap.payload().data() == data && snap.payload().size() == size,

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "flatbuffers/flatbuffers.h"
+#include "policy/aligned.h"
 #include "policy/catalog.h"
 #include "policy/condition.h"
 #include "policy/edict_generated.h"
@@ -1297,6 +1298,9 @@ absl::StatusOr<PayloadSummary> VerifyPayload(std::string_view payload) {
   const auto* data = reinterpret_cast<const uint8_t*>(payload.data());
   if (payload.size() < 8 || !fb::PayloadBufferHasIdentifier(data)) {
     return absl::InvalidArgumentError("not an edict payload (file identifier is not EDP1)");
+  }
+  if (!IsFlatBufferAligned(data)) {
+    return absl::InvalidArgumentError("payload does not start on an 8-byte boundary");
   }
   flatbuffers::Verifier verifier(data, payload.size());
   if (!fb::VerifyPayloadBuffer(verifier)) {

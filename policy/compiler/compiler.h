@@ -52,7 +52,8 @@ struct PayloadSummary {
 };
 
 // Checks that `payload` is a well-formed EDP1 payload of format version 1 (FlatBuffers
-// verifier, file identifier, header); returns its counts. InvalidArgument otherwise.
+// verifier, file identifier, header) starting on an 8-byte boundary (policy/aligned.h);
+// returns its counts. InvalidArgument otherwise.
 absl::StatusOr<PayloadSummary> VerifyPayload(std::string_view payload);
 
 // The canonical policy JSON of a payload (keys in the documented order, defaults

@@ -270,6 +270,24 @@ TEST(CapiPayload, InvalidPayloadIsAnActivationError) {
   EXPECT_EQ(edict_open_payload(junk, sizeof(junk), &p, nullptr), EDICT_ERR_ACTIVATION);
 }
 
+// C callers' buffers may sit at any address; the kernel itself refuses a payload that is not
+// 8-byte aligned (fuzz finding F1), so the C API must copy before it activates.
+TEST(CapiPayload, MisalignedBufferOpens) {
+  const std::string payload = CompileExample("baseline");
+  for (size_t offset = 1; offset < 8; ++offset) {
+    std::vector<uint8_t> storage(payload.size() + 8);
+    std::memcpy(storage.data() + offset, payload.data(), payload.size());
+    const absl::Span<const uint8_t> view(storage.data() + offset, payload.size());
+    EXPECT_EQ(Snapshot::ArenaSize(view).status().code(), absl::StatusCode::kInvalidArgument);
+    edict_policy* p = nullptr;
+    edict_error error;
+    ASSERT_EQ(edict_open_payload(view.data(), view.size(), &p, &error), EDICT_OK)
+        << "offset " << offset << ": " << error.message;
+    EXPECT_EQ(edict_serial(p), 1001u);
+    edict_close(p);
+  }
+}
+
 // The C API gives exactly the kernel's answers, for every setting, cell and schedule of every
 // example policy under a set of contexts.
 TEST(CapiPayload, AnswersEqualTheKernelsForEveryExample) {
@@ -503,6 +521,22 @@ TEST_F(CapiBundle, ValidBundleOpens) {
   ASSERT_EQ(edict_resolve_name(p.get(), "communicator.ceip", nullptr, nullptr, &r), EDICT_OK);
   EXPECT_EQ(r.locked, 1);
   EXPECT_EQ(r.value.number, 0);
+}
+
+TEST_F(CapiBundle, MisalignedBundleAndTrustOpen) {
+  for (size_t offset = 1; offset < 8; offset += 3) {
+    std::vector<uint8_t> b(bundle_.size() + 8), t(trust_.size() + 8);
+    std::memcpy(b.data() + offset, bundle_.data(), bundle_.size());
+    std::memcpy(t.data() + offset, trust_.data(), trust_.size());
+    edict_policy* p = nullptr;
+    edict_error error;
+    ASSERT_EQ(edict_open_bundle(b.data() + offset, bundle_.size(), t.data() + offset, trust_.size(),
+                                &options_, &p, &error),
+              EDICT_OK)
+        << "offset " << offset << ": " << error.message;
+    EXPECT_EQ(edict_serial(p), 7u);
+    edict_close(p);
+  }
 }
 
 TEST_F(CapiBundle, RejectionsCarryTheTransportError) {

@@ -498,7 +498,8 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
     const ReferencePolicy ref = ReferencePolicy::Activate(bytes);
     const std::unique_ptr<KernelPolicy> kernel = ActivateKernel(bytes);
     if (corrupt && std::uniform_int_distribution<int>(0, 9)(rng) == 0) {
-      // The same (valid, uncorrupted) payload at a misaligned address: both must agree.
+      // The same (valid, uncorrupted) payload at a misaligned address: both must refuse it
+      // (docs/semantics.md: a payload starts on an 8-byte boundary; fuzz finding F1).
       const std::vector<uint8_t> clean = random_policy::Build(spec);
       storage.assign(clean.size() + 8, 0);
       const size_t offset = std::uniform_int_distribution<size_t>(1, 7)(rng);
@@ -516,6 +517,8 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
         kmis.status = snap.status();
         if (snap.ok()) kmis.snapshot = *snap;
       }
+      EXPECT_EQ(kmis.status.code(), absl::StatusCode::kInvalidArgument) << kmis.status;
+      EXPECT_FALSE(ref_mis.ok());
       const std::string mis = CompareActivation(ref_mis, kmis);
       ++stats->coverage["misaligned payload " + std::string(ref_mis.ok() ? "ok" : "rejected")];
       if (!mis.empty()) {

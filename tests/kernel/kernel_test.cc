@@ -559,6 +559,26 @@ TEST(Activation, RejectsMalformed) {
   }
 }
 
+// A valid payload at an address that is not 8-byte aligned passes the FlatBuffers verifier
+// (it checks alignment relative to the buffer) but every read of it would be undefined
+// behaviour: the kernel refuses it before reading (fuzz finding F1).
+TEST(Activation, MisalignedPayloadIsRefused) {
+  Policy p;
+  p.settings = {BoolRule("communicator.ceip", kMandatory, true, Cond{})};
+  const std::vector<uint8_t> good = p.Build();
+  alignas(16) uint8_t arena[4096];
+  for (size_t offset = 1; offset < 8; ++offset) {
+    std::vector<uint8_t> storage(good.size() + 8);
+    std::copy(good.begin(), good.end(), storage.begin() + offset);
+    const absl::Span<const uint8_t> view(storage.data() + offset, good.size());
+    const absl::StatusOr<size_t> size = Snapshot::ArenaSize(view);
+    EXPECT_EQ(size.status().code(), absl::StatusCode::kInvalidArgument) << offset;
+    EXPECT_EQ(Snapshot::Activate(view, arena).status().code(), absl::StatusCode::kInvalidArgument)
+        << offset;
+  }
+  EXPECT_TRUE(Snapshot::ArenaSize(good).ok());
+}
+
 TEST(Activation, ArenaTooSmallAtEverySize) {
   Policy p;
   Cond g;

@@ -613,6 +613,13 @@ TEST(Inspect, RejectsWhatIsNotAPayload) {
   bad_root[0] = '\xff';
   bad_root[1] = '\xff';
   EXPECT_FALSE(Inspect(bad_root).ok());
+  // A valid payload at an address that is not 8-byte aligned (fuzz finding F1).
+  for (size_t offset = 1; offset < 8; ++offset) {
+    const std::string shifted = std::string(offset, ' ') + good;  // heap: 16-byte aligned
+    const std::string_view view(shifted.data() + offset, good.size());
+    EXPECT_EQ(Inspect(view).status().message(), "payload does not start on an 8-byte boundary");
+  }
+  EXPECT_TRUE(Inspect(good).ok());
 }
 
 TEST(Inspect, RejectsOtherFormatVersions) {

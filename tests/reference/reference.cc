@@ -248,6 +248,10 @@ bool Enabled(const Value& v) {
 
 ReferencePolicy ReferencePolicy::Activate(absl::Span<const uint8_t> payload) {
   ReferencePolicy p;
+  if (reinterpret_cast<uintptr_t>(payload.data()) % 8 != 0) {
+    p.status_ = absl::InvalidArgumentError("payload is not 8-byte aligned");
+    return p;
+  }
   flatbuffers::Verifier verifier(payload.data(), payload.size());
   if (payload.empty() || !fb::VerifyPayloadBuffer(verifier)) {
     p.status_ = absl::InvalidArgumentError("payload does not verify");

@@ -5,6 +5,7 @@
 
 #include "tests/transport/test_util.h"
 #include "transport/bundle_generated.h"
+#include "transport/describe.h"
 
 namespace edict::transport::testing {
 namespace {
@@ -303,6 +304,34 @@ TEST_F(BundleThreats, EndlessDataCapCheckedBeforeReadingOrAllocating) {
   EXPECT_TRANSPORT_ERROR((*verifier)->Verify(endless, Identity(), {0, 5, 0}, kNow),
                          Error::kTooLarge);
   EXPECT_TRANSPORT_ERROR(TrustStore::Open(endless, {}, kNow), Error::kTrustTooLarge);
+}
+
+// FlatBuffers reads scalars in place; a buffer at an odd address passes its verifier
+// (alignment is checked relative to the buffer) and then every read is undefined
+// behaviour (fuzz finding F1). Verify and Describe refuse such a buffer up front.
+TEST_F(BundleThreats, MisalignedBufferIsRefusedNotRead) {
+  const auto bundle = Valid();
+  const auto doc = Doc(BaseSpec(), {root_[0].get()});
+  auto verifier = BundleVerifier::Create(trust_);
+  ASSERT_TRUE(verifier.ok());
+  for (size_t offset = 1; offset < 8; ++offset) {
+    std::vector<uint8_t> storage(bundle.size() + 8);
+    std::memcpy(storage.data() + offset, bundle.data(), bundle.size());
+    const Bytes view(storage.data() + offset, bundle.size());
+    EXPECT_TRANSPORT_ERROR((*verifier)->Verify(view, Identity(), {0, 5, 0}, kNow),
+                           Error::kEnvelope);
+    EXPECT_EQ(DescribeBundle(view).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_FALSE(PeekBundleSerial(view).ok());
+    std::vector<uint8_t> trust_storage(doc.size() + 8);
+    std::memcpy(trust_storage.data() + offset, doc.data(), doc.size());
+    const Bytes trust_view(trust_storage.data() + offset, doc.size());
+    EXPECT_TRANSPORT_ERROR(TrustStore::Open(trust_view, {}, kNow), Error::kTrustMalformed);
+    EXPECT_EQ(DescribeTrust(trust_view).status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  // The same bytes at an aligned address are fine.
+  std::vector<uint8_t> aligned(bundle.begin(), bundle.end());
+  EXPECT_TRUE(Verify(aligned).ok());
+  EXPECT_EQ(*PeekBundleSerial(aligned), 10u);
 }
 
 TEST_F(BundleThreats, MalformedEnvelopeTruncatedAtEveryOffset) {

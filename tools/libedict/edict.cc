@@ -554,27 +554,28 @@ edict_status edict_open_payload(const void* payload, size_t payload_size, edict_
   if (payload == nullptr && payload_size != 0) {
     return Fail(error, EDICT_ERR_INVALID_ARGUMENT, 0, "payload is NULL");
   }
-  const absl::Span<const uint8_t> input(static_cast<const uint8_t*>(payload), payload_size);
-  absl::StatusOr<size_t> arena_size = edict::Snapshot::ArenaSize(input);
+  // The payload is copied first, into 16-byte-aligned storage: FlatBuffers reads scalars
+  // in place and the kernel refuses a buffer that is not 8-byte aligned.
+  const size_t payload_words =
+      (payload_size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+  std::unique_ptr<std::max_align_t[]> payload_copy(new (std::nothrow)
+                                                       std::max_align_t[payload_words + 1]);
+  if (payload_copy == nullptr) return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
+  if (payload_size > 0) std::memcpy(payload_copy.get(), payload, payload_size);
+  const absl::Span<const uint8_t> copy(reinterpret_cast<const uint8_t*>(payload_copy.get()),
+                                       payload_size);
+  absl::StatusOr<size_t> arena_size = edict::Snapshot::ArenaSize(copy);
   if (!arena_size.ok()) {
     return Fail(error, EDICT_ERR_ACTIVATION, 0, ToStd(arena_size.status().message()));
   }
   edict_policy* h = nullptr;
   if (NewHandle(&h) != EDICT_OK) return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
   const size_t words = (*arena_size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
-  // The payload is copied into 16-byte-aligned storage (FlatBuffers wants aligned scalars).
-  const size_t payload_words =
-      (payload_size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
-  std::unique_ptr<std::max_align_t[]> payload_copy(new (std::nothrow)
-                                                       std::max_align_t[payload_words + 1]);
   h->arena.reset(new (std::nothrow) std::max_align_t[words + 1]);
-  if (payload_copy == nullptr || h->arena == nullptr) {
+  if (h->arena == nullptr) {
     delete h;
     return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
   }
-  if (payload_size > 0) std::memcpy(payload_copy.get(), payload, payload_size);
-  const absl::Span<const uint8_t> copy(reinterpret_cast<const uint8_t*>(payload_copy.get()),
-                                       payload_size);
   absl::StatusOr<const edict::Snapshot*> snapshot = edict::Snapshot::Activate(
       copy, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(h->arena.get()),
                                 words * sizeof(std::max_align_t)));
@@ -613,13 +614,22 @@ edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const voi
   }
   const int64_t now = options->now != 0 ? options->now : static_cast<int64_t>(std::time(nullptr));
 
+  // Transport reads FlatBuffers in place and needs 8-byte-aligned buffers; a C caller's
+  // pointer may be anywhere, so every document is copied (std::vector storage is aligned).
+  const auto copy = [](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    return std::vector<uint8_t>(b, b + n);
+  };
+  const std::vector<uint8_t> pinned = copy(trust, trust_size);
+  std::vector<std::vector<uint8_t>> newer_copies;
   std::vector<tr::Bytes> newer;
+  newer_copies.reserve(options->newer_trust_count);
   for (size_t i = 0; i < options->newer_trust_count; ++i) {
-    newer.emplace_back(static_cast<const uint8_t*>(options->newer_trust[i]),
-                       options->newer_trust_sizes[i]);
+    newer_copies.push_back(copy(options->newer_trust[i], options->newer_trust_sizes[i]));
+    newer.emplace_back(newer_copies.back());
   }
   absl::StatusOr<std::unique_ptr<tr::TrustStore>> store =
-      tr::TrustStore::Open(tr::Bytes(static_cast<const uint8_t*>(trust), trust_size), newer, now);
+      tr::TrustStore::Open(tr::Bytes(pinned), newer, now);
   if (!store.ok()) return FromTransport(store.status(), error);
   const uint64_t trust_version = (*store)->version();
   absl::StatusOr<std::unique_ptr<tr::BundleVerifier>> verifier =

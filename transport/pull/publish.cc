@@ -13,11 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "flatbuffers/flatbuffers.h"
-#include "policy/edict_generated.h"
-#include "transport/bundle_generated.h"
 #include "transport/trust.h"
-#include "transport/trust_generated.h"
 
 namespace edict::transport::pull {
 namespace {
@@ -60,43 +56,6 @@ void Prune(const std::string& dir, absl::string_view prefix, absl::string_view s
 }
 
 }  // namespace
-
-absl::StatusOr<uint64_t> PeekBundleSerial(Bytes bundle) {
-  const Limits limits;
-  if (bundle.size() > limits.max_bundle_bytes) {
-    return absl::InvalidArgumentError("bundle is larger than the 4 MiB cap");
-  }
-  flatbuffers::Verifier v(bundle.data(), bundle.size(), 4, 1 + limits.max_signatures);
-  if (!fb::VerifyBundleBuffer(v)) return absl::InvalidArgumentError("not a bundle envelope");
-  const auto* payload = fb::GetBundle(bundle.data())->payload();
-  if (!payload) return absl::InvalidArgumentError("bundle without payload");
-  flatbuffers::Verifier pv(payload->data(), payload->size(), limits.max_payload_depth,
-                           limits.max_payload_tables);
-  if (!edict::fb::VerifyPayloadBuffer(pv)) {
-    return absl::InvalidArgumentError("bundle payload is malformed");
-  }
-  const edict::fb::Header* h = edict::fb::GetPayload(payload->data())->header();
-  if (!h) return absl::InvalidArgumentError("payload without header");
-  return h->serial();
-}
-
-absl::StatusOr<uint64_t> PeekTrustVersion(Bytes trust) {
-  const Limits limits;
-  if (trust.size() > limits.max_trust_bytes) {
-    return absl::InvalidArgumentError("trust document is larger than the 512 KiB cap");
-  }
-  flatbuffers::Verifier v(trust.data(), trust.size(), 4, 2 + limits.max_signatures);
-  if (!fb::VerifyTrustDocumentBuffer(v)) {
-    return absl::InvalidArgumentError("not a trust document");
-  }
-  const auto* body = fb::GetTrustDocument(trust.data())->body();
-  if (!body || body->size() < 8) return absl::InvalidArgumentError("trust body missing");
-  flatbuffers::Verifier bv(body->data(), body->size(), 4, 2 + limits.max_trust_keys);
-  if (!bv.VerifyBuffer<fb::TrustBody>("EDTB")) {
-    return absl::InvalidArgumentError("trust body is malformed");
-  }
-  return flatbuffers::GetRoot<fb::TrustBody>(body->data())->version();
-}
 
 absl::Status WriteFileAtomically(const std::string& path, Bytes data, bool advance_mtime) {
   size_t slash = path.rfind('/');

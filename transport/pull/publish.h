@@ -15,15 +15,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "transport/describe.h"  // PeekBundleSerial, PeekTrustVersion: publishing is not verifying
 #include "transport/keys.h"
 #include "transport/pull/index.h"
 
 namespace edict::transport::pull {
-
-// The serial in a bundle's payload header / the version of a trust document, read without
-// verifying signatures (publishing is not verifying). InvalidArgument if malformed.
-absl::StatusOr<uint64_t> PeekBundleSerial(Bytes bundle);
-absl::StatusOr<uint64_t> PeekTrustVersion(Bytes trust);
 
 struct PublishOptions {
   int64_t published_at = 0;  // seconds since the Unix epoch
