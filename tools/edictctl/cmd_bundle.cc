@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "policy/compiler/json.h"
 #include "tools/edictctl/commands.h"
 #include "tools/edictctl/files.h"
 #include "transport/bundle.h"
@@ -29,21 +30,6 @@ tp::Bytes AsBytes(const std::string& s) {
   return tp::Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-std::string JsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // One precise error: a JSON line on stdout, the message on stderr, the class as exit code.
 int Reject(const char* cmd, const absl::Status& s) {
   tp::Error e = tp::ErrorOf(s);
@@ -53,8 +39,8 @@ int Reject(const char* cmd, const absl::Status& s) {
   }
   std::printf("{\"ok\":false,\"error\":\"%s\",\"number\":%d,\"audit\":%s,\"detail\":%s}\n",
               std::string(tp::ErrorName(e)).c_str(), static_cast<int>(e),
-              JsonQuote(std::string(tp::ErrorAuditText(e))).c_str(),
-              JsonQuote(std::string(s.message())).c_str());
+              json::Quote(std::string(tp::ErrorAuditText(e))).c_str(),
+              json::Quote(std::string(s.message())).c_str());
   std::fprintf(stderr, "edictctl %s: %s\n", cmd, std::string(s.message()).c_str());
   return static_cast<int>(tp::ClassOf(e));
 }
@@ -153,7 +139,7 @@ int RunSign(int argc, char** argv) {
   for (const auto* k : signing) {
     absl::StrAppend(&ids, ids.empty() ? "" : ",", "\"", tp::KeyIdHex(k->id()), "\"");
   }
-  std::printf("{\"bundle\":%s,\"bytes\":%zu,\"key_ids\":[%s]}\n", JsonQuote(out).c_str(),
+  std::printf("{\"bundle\":%s,\"bytes\":%zu,\"key_ids\":[%s]}\n", json::Quote(out).c_str(),
               bundle->size(), ids.c_str());
   return kExitOk;
 }

@@ -29,6 +29,7 @@ int RunPublish(int, char**) {
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tools/edictctl/commands.h"
+#include "tools/edictctl/files.h"
 #include "transport/keys.h"
 #include "transport/pull/index.h"
 #include "transport/pull/publish.h"
@@ -49,35 +50,6 @@ constexpr char kPublishHelp[] =
     "Signatures are not checked here (use `edictctl verify`); the bundle must be a\n"
     "well-formed envelope, at most 4 MiB, and the trust document at most 512 KiB.\n"
     "Prints the index. Exit status: 0 ok; 1 failure; 2 usage error.\n";
-
-bool ReadSmallFile(const std::string& path, size_t cap, std::vector<uint8_t>* out,
-                   std::string* err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *err = absl::StrCat(path, ": ", std::strerror(errno));
-    return false;
-  }
-  out->clear();
-  uint8_t buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *err = absl::StrCat(path, ": ", std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    if (out->size() + static_cast<size_t>(n) > cap) {
-      *err = absl::StrCat(path, ": more than ", cap, " bytes");
-      ::close(fd);
-      return false;
-    }
-    out->insert(out->end(), buf, buf + n);
-  }
-  ::close(fd);
-  return true;
-}
 
 }  // namespace
 
@@ -119,19 +91,21 @@ int RunPublish(int argc, char** argv) {
     std::fprintf(stderr, "edictctl publish: --bundle and DIR are required\n%s", kPublishHelp);
     return kExitUsage;
   }
-  std::vector<uint8_t> bundle, trust;
-  std::string err;
-  if (!ReadSmallFile(bundle_path, size_t{4} << 20, &bundle, &err) ||
-      (!trust_path.empty() && !ReadSmallFile(trust_path, size_t{512} << 10, &trust, &err))) {
+  std::string bundle, trust, err;
+  if (!ReadCapped(bundle_path, size_t{4} << 20, &bundle, &err) ||
+      (!trust_path.empty() && !ReadCapped(trust_path, size_t{512} << 10, &trust, &err))) {
     std::fprintf(stderr, "edictctl publish: %s\n", err.c_str());
     return kExitFailure;
   }
   transport::pull::PublishOptions options;
   options.published_at = absl::ToUnixSeconds(absl::Now());
   options.keep = keep;
+  const auto bytes = [](const std::string& s) {
+    return transport::Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
   auto index = transport::pull::PublishToDirectory(
-      dir, bundle, trust_path.empty() ? std::nullopt : std::optional<transport::Bytes>(trust),
-      options);
+      dir, bytes(bundle),
+      trust_path.empty() ? std::nullopt : std::optional<transport::Bytes>(bytes(trust)), options);
   if (!index.ok()) {
     std::fprintf(stderr, "edictctl publish: %s\n", std::string(index.status().message()).c_str());
     return kExitFailure;
