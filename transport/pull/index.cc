@@ -3,8 +3,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "policy/compiler/json.h"
 #include "transport/pull/errors.h"
-#include "transport/pull/json.h"
 
 namespace edict::transport::pull {
 namespace {
@@ -24,32 +24,32 @@ bool PathOk(absl::string_view p) {
 
 absl::StatusOr<IndexEntry> Entry(const json::Value& v, absl::string_view what, size_t cap,
                                  absl::string_view serial_key) {
-  if (v.type != json::Value::Type::kObject) return Bad(absl::StrCat(what, " is not an object"));
+  if (!v.is_object()) return Bad(absl::StrCat(what, " is not an object"));
   IndexEntry e;
-  const json::Value* path = v.Get("path");
-  if (!path || path->type != json::Value::Type::kString || !PathOk(path->string)) {
+  const json::Value* path = v.Find("path");
+  if (!path || !path->is_string() || !PathOk(path->string())) {
     return Bad(absl::StrCat(what, ".path missing or not a safe relative path"));
   }
-  e.path = path->string;
-  const json::Value* size = v.Get("size");
-  if (!size || size->type != json::Value::Type::kInt || size->integer <= 0) {
+  e.path = path->string();
+  const json::Value* size = v.Find("size");
+  if (!size || !size->is_integer() || size->integer() <= 0) {
     return Bad(absl::StrCat(what, ".size missing or not a positive integer"));
   }
-  if (static_cast<uint64_t>(size->integer) > cap) {
+  if (static_cast<uint64_t>(size->integer()) > cap) {
     return MakePullError(PullError::kTooLarge,
-                         absl::StrCat("the index names a ", what, " of ", size->integer,
+                         absl::StrCat("the index names a ", what, " of ", size->integer(),
                                       " bytes; the cap is ", cap));
   }
-  e.size = static_cast<uint64_t>(size->integer);
-  const json::Value* sha = v.Get("sha256");
-  if (!sha || sha->type != json::Value::Type::kString || !ParseDigestHex(sha->string, &e.sha256)) {
+  e.size = static_cast<uint64_t>(size->integer());
+  const json::Value* sha = v.Find("sha256");
+  if (!sha || !sha->is_string() || !ParseDigestHex(sha->string(), &e.sha256)) {
     return Bad(absl::StrCat(what, ".sha256 missing or not 64 lower-case hex digits"));
   }
-  if (const json::Value* s = v.Get(serial_key)) {
-    if (s->type != json::Value::Type::kInt || s->integer < 0) {
+  if (const json::Value* s = v.Find(std::string_view(serial_key.data(), serial_key.size()))) {
+    if (!s->is_integer() || s->integer() < 0) {
       return Bad(absl::StrCat(what, ".", serial_key, " is not a non-negative integer"));
     }
-    e.serial = static_cast<uint64_t>(s->integer);
+    e.serial = static_cast<uint64_t>(s->integer());
   }
   return e;
 }
@@ -88,24 +88,24 @@ absl::StatusOr<Index> ParseIndex(absl::string_view text, const IndexLimits& limi
     return MakePullError(PullError::kTooLarge, absl::StrCat("index of ", text.size(),
                                                             " bytes; the cap is ", kMaxIndexBytes));
   }
-  auto doc = json::Parse(text);
+  auto doc = json::Parse(std::string_view(text.data(), text.size()));
   if (!doc.ok()) return Bad(doc.status().message());
-  if (doc->type != json::Value::Type::kObject) return Bad("not a JSON object");
-  const json::Value* fmt = doc->Get("edict_index");
-  if (!fmt || fmt->type != json::Value::Type::kInt || fmt->integer != kIndexFormat) {
+  if (!doc->is_object()) return Bad("not a JSON object");
+  const json::Value* fmt = doc->Find("edict_index");
+  if (!fmt || !fmt->is_integer() || fmt->integer() != kIndexFormat) {
     return Bad("edict_index must be 1");
   }
   Index index;
-  if (const json::Value* p = doc->Get("published_at")) {
-    if (p->type != json::Value::Type::kInt) return Bad("published_at is not an integer");
-    index.published_at = p->integer;
+  if (const json::Value* p = doc->Find("published_at")) {
+    if (!p->is_integer()) return Bad("published_at is not an integer");
+    index.published_at = p->integer();
   }
-  const json::Value* bundle = doc->Get("bundle");
+  const json::Value* bundle = doc->Find("bundle");
   if (!bundle) return Bad("no bundle entry");
   auto b = Entry(*bundle, "bundle", limits.max_bundle_bytes, "serial");
   if (!b.ok()) return b.status();
   index.bundle = *std::move(b);
-  if (const json::Value* trust = doc->Get("trust")) {
+  if (const json::Value* trust = doc->Find("trust")) {
     auto t = Entry(*trust, "trust", limits.max_trust_bytes, "version");
     if (!t.ok()) return t.status();
     index.trust = *std::move(t);

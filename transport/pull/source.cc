@@ -4,8 +4,8 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "policy/compiler/json.h"
 #include "transport/pull/errors.h"
-#include "transport/pull/json.h"
 #include "transport/pull/url.h"
 
 namespace edict::transport::pull {
@@ -31,20 +31,20 @@ std::string SourceStatus::ToJson() const {
 
 absl::StatusOr<SourceStatus> SourceStatus::FromJson(absl::string_view text) {
   if (text.size() > 64 << 10) return absl::InvalidArgumentError("status record too large");
-  auto doc = json::Parse(text);
+  auto doc = json::Parse(std::string_view(text.data(), text.size()));
   if (!doc.ok()) return doc.status();
-  if (doc->type != json::Value::Type::kObject) {
+  if (!doc->is_object()) {
     return absl::InvalidArgumentError("status record is not an object");
   }
   SourceStatus s;
   auto str = [&](const char* key, std::string* out) {
-    const json::Value* v = doc->Get(key);
-    if (v && v->type == json::Value::Type::kString) *out = v->string;
+    const json::Value* v = doc->Find(key);
+    if (v && v->is_string()) *out = v->string();
   };
   auto num = [&](const char* key, auto* out) {
-    const json::Value* v = doc->Get(key);
-    if (v && v->type == json::Value::Type::kInt && v->integer >= 0) {
-      *out = static_cast<std::remove_pointer_t<decltype(out)>>(v->integer);
+    const json::Value* v = doc->Find(key);
+    if (v && v->is_integer() && v->integer() >= 0) {
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(v->integer());
     }
   };
   str("name", &s.name);
