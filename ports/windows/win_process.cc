@@ -32,6 +32,10 @@ std::wstring Quote(const std::wstring& arg) {
 
 }  // namespace
 
+std::string QuoteWindowsArgument(const std::string& arg) {
+  return win::Narrow(Quote(win::Widen(arg)));
+}
+
 void TerminateSelf() {
   ::TerminateProcess(::GetCurrentProcess(), kTerminateSelfExitCode);
   ::ExitProcess(kTerminateSelfExitCode);  // not reached

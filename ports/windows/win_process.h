@@ -24,6 +24,10 @@ inline constexpr unsigned kTerminateSelfExitCode = 0xDEAD;
 absl::StatusOr<unsigned> RunProcess(const std::vector<std::string>& argv,
                                     absl::Duration timeout = absl::Seconds(60));
 
+// `arg` quoted so that CommandLineToArgvW and the CRT parse it back unchanged (as is when it
+// needs no quotes). For command lines: RunProcess, a service's binary path.
+std::string QuoteWindowsArgument(const std::string& arg);
+
 // This executable's path.
 std::string CurrentExecutablePath();
 

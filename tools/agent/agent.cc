@@ -1,18 +1,7 @@
 #include "tools/agent/agent.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -27,14 +16,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "flatbuffers/flatbuffers.h"
+#include "policy/aligned.h"
 #include "policy/compiler/json.h"
-#include "policy/edict_generated.h"
-#include "ports/linux/dconf_store.h"
-#include "ports/linux/linux_audit.h"
-#include "ports/linux/linux_identity.h"
-#include "ports/linux/linux_instance_lock.h"
-#include "ports/linux/linux_state_store.h"
-#include "ports/linux/managed_json_store.h"
+#include "tools/agent/platform.h"
 #include "transport/bundle_generated.h"
 #include "transport/describe.h"
 #include "transport/errors.h"
@@ -52,36 +36,10 @@ class PullSource {};  // not built: the agent has no pull sources
 namespace edict::agent {
 namespace {
 
-std::string JoinPath(const std::string& a, const std::string& b) {
-  if (a.empty() || a.back() == '/') return a + b;
-  return a + "/" + b;
-}
-
-absl::Status Errno(int e, absl::string_view what, absl::string_view path) {
-  return absl::Status(absl::ErrnoToStatusCode(e),
-                      absl::StrCat(what, " ", path, ": ", std::strerror(e)));
-}
-
-// Reads at most `cap` bytes of `path` (more is reported by a size one above the cap).
-absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Errno(errno, "open", path);
-  std::string out;
-  char buf[65536];
-  while (out.size() <= cap) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return Errno(e, "read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(std::min<size_t>(n, cap + 1 - out.size())));
-  }
-  ::close(fd);
-  return out;
-}
+using platform::FileStat;
+using platform::JoinPath;
+using platform::ReadCapped;
+using platform::StatFile;
 
 // ---- Read-only state store ------------------------------------------------------------------
 
@@ -167,73 +125,32 @@ bool Ignored(const std::string& name) {
          absl::EndsWith(name, "~") || name == "processed" || name == "rejected";
 }
 
-struct FileStat {
-  bool regular = false;
-  int64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t ino = 0;
-  bool operator==(const FileStat& o) const {
-    return regular == o.regular && size == o.size && mtime_ns == o.mtime_ns && ino == o.ino;
-  }
-};
-
-bool StatFile(const std::string& path, FileStat* out) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return false;
-  out->regular = S_ISREG(st.st_mode);
-  out->size = st.st_size;
-  out->mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  out->ino = st.st_ino;
-  return true;
-}
-
 std::vector<std::string> ListSpool(const std::string& dir, size_t cap) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (const dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (Ignored(name)) continue;
-    out.push_back(std::move(name));
+  for (std::string& name : platform::ListDir(dir)) {
+    if (!Ignored(name)) out.push_back(std::move(name));
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end());
   if (out.size() > cap) out.resize(cap);
   return out;
 }
 
-// The serial a bundle claims, read without verifying anything (ordering hint only).
-uint64_t PeekSerial(const std::string& bytes) {
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  flatbuffers::Verifier v(data, bytes.size(), 4, 32);
-  if (!transport::fb::VerifyBundleBuffer(v)) return 0;
-  const auto* b = transport::fb::GetBundle(data);
-  if (!b->payload()) return 0;
-  flatbuffers::Verifier pv(b->payload()->data(), b->payload()->size(), 64, 1000000);
-  if (!fb::VerifyPayloadBuffer(pv)) return 0;
-  const auto* p = fb::GetPayload(b->payload()->data());
-  return p->header() ? p->header()->serial() : 0;
+// The serial a bundle claims / the version a trust document claims, unverified: an
+// ordering hint only (0 if malformed).
+transport::Bytes AsBytes(const std::string& s) {
+  return transport::Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
-
-// The version a trust document claims, unverified (ordering hint only).
+uint64_t PeekSerial(const std::string& bytes) {
+  return transport::PeekBundleSerial(AsBytes(bytes)).value_or(0);
+}
 uint64_t PeekTrustVersion(const std::string& bytes) {
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  flatbuffers::Verifier v(data, bytes.size(), 4, 32);
-  if (!transport::fb::VerifyTrustDocumentBuffer(v)) return 0;
-  const auto* d = transport::fb::GetTrustDocument(data);
-  if (!d->body()) return 0;
-  flatbuffers::Verifier bv(d->body()->data(), d->body()->size(), 8, 100000);
-  if (!bv.VerifyBuffer<transport::fb::TrustBody>(nullptr)) return 0;
-  return flatbuffers::GetRoot<transport::fb::TrustBody>(d->body()->data())->version();
+  return transport::PeekTrustVersion(AsBytes(bytes)).value_or(0);
 }
 
 // Saved pull status blobs in a state directory ("pull-" + 16 hex digits), sorted.
 std::vector<std::string> ListSourceBlobs(const std::string& state_dir) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(state_dir.c_str());
-  if (d == nullptr) return out;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
+  for (const std::string& name : platform::ListDir(state_dir)) {
     if (name.size() != 21 || name.rfind("pull-", 0) != 0) continue;
     bool hex = true;
     for (size_t i = 5; i < name.size(); ++i) {
@@ -241,10 +158,16 @@ std::vector<std::string> ListSourceBlobs(const std::string& state_dir) {
     }
     if (hex) out.push_back(name);
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// What triggers a configuration reload, for the audit messages.
+#ifdef _WIN32
+constexpr char kReloadWhat[] = "reload";
+#else
+constexpr char kReloadWhat[] = "SIGHUP";
+#endif
 
 int64_t NowSeconds(ports::Clock* c) { return absl::ToUnixSeconds(c->Now()); }
 
@@ -252,6 +175,7 @@ int64_t NowSeconds(ports::Clock* c) { return absl::ToUnixSeconds(c->Now()); }
 // nothing is authenticated). A truncated file fails this.
 bool LooksComplete(const std::string& bytes, transport::DocumentKind kind) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (!IsFlatBufferAligned(data)) return false;
   flatbuffers::Verifier v(data, bytes.size(), 4, 32);
   if (kind == transport::DocumentKind::kBundle) return transport::fb::VerifyBundleBuffer(v);
   if (kind == transport::DocumentKind::kTrust) {
@@ -263,8 +187,7 @@ bool LooksComplete(const std::string& bytes, transport::DocumentKind kind) {
 }  // namespace
 
 std::string SourceStatusBlob(const std::string& url) {
-  const transport::Digest d = transport::Sha256::Hash(
-      transport::Bytes(reinterpret_cast<const uint8_t*>(url.data()), url.size()));
+  const transport::Digest d = transport::Sha256::Hash(AsBytes(url));
   return absl::StrCat("pull-", transport::Hex(transport::Bytes(d.data(), 8)));
 }
 
@@ -284,10 +207,7 @@ absl::StatusOr<std::unique_ptr<ports::DeviceIdentity>> IdentityFromConfig(const 
   ports::DeviceIdentityConfig ic{c.tenant, c.groups};
   std::sort(ic.groups.begin(), ic.groups.end());
   if (!c.device_id.empty()) return ports::DeviceIdentity::Create(c.device_id, std::move(ic));
-  ports::LinuxDeviceIdentityOptions o;
-  o.machine_id_path = c.machine_id_file;
-  o.config = std::move(ic);
-  return ports::ReadLinuxDeviceIdentity(o);
+  return platform::ReadMachineIdentity(c, std::move(ic));
 }
 
 // ---- Agent ----------------------------------------------------------------------------------
@@ -301,9 +221,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(const AgentConfig& config,
                                                    const AgentHooks& hooks) {
   std::unique_ptr<Agent> a(new Agent());
   a->hooks_ = hooks;
-  ports::LinuxInstanceLockOptions lo;
-  lo.path = config.lock_file;
-  auto lock = ports::AcquireLinuxInstanceLock(lo);
+  auto lock = platform::AcquireLock(config);
   if (!lock.ok()) return lock.status();
   a->lock_ = *std::move(lock);
   if (hooks.clock) {
@@ -322,63 +240,24 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   native_.clear();
   config_ = config;
 
-  ports::LinuxStateStoreOptions so;
-  so.root = config.state_dir;
-  so.faults = hooks_.faults;
-  auto state = ports::OpenLinuxStateStore(so);
+  auto state = platform::OpenStateStore(config, hooks_.faults);
   if (!state.ok()) return state.status();
   state_ = *std::move(state);
 
-  std::vector<std::unique_ptr<ports::AuditSink>> sinks;
-  ports::JsonLinesAuditOptions ao;
-  ao.path = config.audit_file;
-  ao.max_file_bytes = config.audit_max_bytes;
-  ao.keep_files = config.audit_keep_files;
-  ao.sync_each_event = config.audit_sync;
-  ao.faults = hooks_.faults;
-  auto file_sink = ports::OpenJsonLinesAuditSink(ao);
-  if (!file_sink.ok()) return file_sink.status();
-  sinks.push_back(*std::move(file_sink));
-  if (config.audit_syslog) {
-    auto sys = ports::OpenSyslogAuditSink({});
-    if (sys.ok()) sinks.push_back(*std::move(sys));
-  }
+  auto sinks = platform::OpenAuditSinks(config, hooks_.faults);
+  if (!sinks.ok()) return sinks.status();
   audit_ = std::make_unique<TeeAuditSink>(
-      std::make_unique<ports::CompositeAuditSink>(std::move(sinks)), hooks_.extra_audit);
+      std::make_unique<ports::CompositeAuditSink>(*std::move(sinks)), hooks_.extra_audit);
 
   auto identity = IdentityFromConfig(config);
   if (!identity.ok()) return identity.status();
   identity_ = *std::move(identity);
 
   transport::ActivationOptions o;
-  if (config.managed_json) {
-    ports::ManagedJsonOptions mo;
-    mo.root = config.native_root;
-    for (const JsonTarget& t : config.managed_json_targets) {
-      mo.targets.push_back({t.name, t.dir, t.prefix, t.recommended});
-    }
-    mo.file_name = config.managed_json_file;
-    mo.state = state_.get();
-    mo.faults = hooks_.faults;
-    auto store = ports::OpenManagedJsonStore(std::move(mo));
-    if (!store.ok()) return store.status();
-    native_.push_back(*std::move(store));
-    o.native.push_back({native_.back().get(), transport::NativeKeyStyle::kCatalog});
-  }
-  if (config.dconf) {
-    ports::DconfOptions dopt;
-    dopt.root = config.native_root;
-    dopt.db = config.dconf_db;
-    dopt.priority = config.dconf_priority;
-    dopt.profile = config.dconf_profile;
-    dopt.path_prefix = config.dconf_path_prefix;
-    if (!config.dconf_update) dopt.update_command.clear();
-    dopt.state = state_.get();
-    dopt.faults = hooks_.faults;
-    auto store = ports::OpenDconfStore(std::move(dopt));
-    if (!store.ok()) return store.status();
-    native_.push_back(*std::move(store));
-    o.native.push_back({native_.back().get(), transport::NativeKeyStyle::kGSettings});
+  if (absl::Status s =
+          platform::OpenNativeStores(config, state_.get(), hooks_.faults, &native_, &o.native);
+      !s.ok()) {
+    return s;
   }
 
   o.state = state_.get();
@@ -535,31 +414,28 @@ absl::Status Agent::Unenroll() {
 
 void Agent::Prune(const std::string& dir, int keep) {
   std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  for (std::string& n : platform::ListDir(dir)) {
+    if (!n.empty() && n[0] != '.') names.push_back(std::move(n));
   }
-  ::closedir(d);
   if (static_cast<int>(names.size()) <= keep) return;
   std::sort(names.begin(), names.end());  // "<20-digit ns>-<seq>-<name>": oldest first
   for (size_t i = 0; i + keep < names.size(); ++i) {
-    (void)::unlink(JoinPath(dir, names[i]).c_str());
+    (void)platform::RemoveFile(JoinPath(dir, names[i]));
   }
 }
 
 void Agent::MoveAside(const std::string& name, bool accepted) {
   const std::string sub = JoinPath(config_.spool_dir, accepted ? "processed" : "rejected");
-  ::mkdir(sub.c_str(), 0750);
+  platform::MakeSpoolDir(sub);
   const std::string target =
       JoinPath(sub, absl::StrFormat("%020d-%06d-%s", absl::ToUnixNanos(clock_->Now()),
                                     ++move_seq_ % 1000000, name));
-  if (::rename(JoinPath(config_.spool_dir, name).c_str(), target.c_str()) != 0) {
-    const int e = errno;
+  if (absl::Status moved = platform::RenameFile(JoinPath(config_.spool_dir, name), target);
+      !moved.ok()) {
     // Could not move: remove it so it is not reprocessed for ever (its fate is audited).
-    if (::unlink(JoinPath(config_.spool_dir, name).c_str()) != 0) {
+    if (!platform::RemoveFile(JoinPath(config_.spool_dir, name)).ok()) {
       Audit(ports::AuditKind::kError, "SPOOL_IO",
-            absl::StrCat("cannot move or remove spool file ", name, ": ", std::strerror(e)));
+            absl::StrCat("cannot move or remove spool file ", name, ": ", moved.message()));
     }
     return;
   }
@@ -697,38 +573,43 @@ SpoolReport Agent::ProcessSpool(bool settle) {
 
 // ---- Daemon ---------------------------------------------------------------------------------
 
-absl::Status Agent::Run(int stop_fd) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  if (::pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    return absl::InternalError("cannot block signals");
+bool Agent::Reload(absl::Status* fatal) {
+  auto reloaded =
+      config_.path.empty() ? absl::StatusOr<AgentConfig>(config_) : LoadConfig(config_.path);
+  if (!reloaded.ok()) {
+    Audit(ports::AuditKind::kError, "CONFIG",
+          absl::StrCat(kReloadWhat, ": config not reloaded, keeping the running one: ",
+                       reloaded.status().message()));
+    return false;
   }
-  const int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (sfd < 0) return Errno(errno, "signalfd", "");
-  ::mkdir(config_.spool_dir.c_str(), 0750);
-  int ifd = -1;
-  int wd = -1;
-  auto watch = [&]() -> absl::Status {
-    if (ifd >= 0) ::close(ifd);
-    ifd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (ifd < 0) return Errno(errno, "inotify_init1", "");
-    wd = ::inotify_add_watch(ifd, config_.spool_dir.c_str(),
-                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_ATTRIB |
-                                 IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
-    if (wd < 0) return Errno(errno, "inotify_add_watch", config_.spool_dir);
-    return absl::OkStatus();
-  };
-  if (absl::Status s = watch(); !s.ok()) {
-    ::close(sfd);
-    return s;
+  if (reloaded->lock_file != config_.lock_file) {
+    Audit(ports::AuditKind::kError, "CONFIG",
+          absl::StrCat(kReloadWhat, ": lock_file changes take effect at the next start"));
+    reloaded->lock_file = config_.lock_file;
   }
+  const AgentConfig old = config_;
+  if (absl::Status s = Wire(*reloaded); !s.ok()) {
+    Audit(ports::AuditKind::kError, "CONFIG",
+          absl::StrCat(kReloadWhat, ": new config unusable (", s.message(),
+                       "); keeping the running one"));
+    if (absl::Status back = Wire(old); !back.ok()) {
+      *fatal = back;
+      return true;
+    }
+  }
+  (void)Start();
+  return true;
+}
+
+absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
+  platform::MakeSpoolDir(config_.spool_dir);
+  if (absl::Status s = watcher.Watch(config_.spool_dir); !s.ok()) return s;
 
   // Per-file readiness: a file is processed once it was closed after writing (or moved in,
   // or was there when we started) and its size and mtime stayed the same for the settle
   // window; files never closed become eligible after incomplete_grace_seconds unchanged.
+  // Where the platform tells whether a file still has a writer (Windows share modes), a file
+  // unchanged for the settle window without a writer counts as closed.
   struct Pending {
     FileStat stat;
     absl::Duration since;  // monotonic time the stat was first seen
@@ -758,16 +639,16 @@ absl::Status Agent::Run(int stop_fd) {
   };
   auto rescan = [&]() {
     for (const std::string& n : ListSpool(config_.spool_dir, config_.spool_max_files)) {
-      note(n, /*closed=*/true);
+      note(n, /*closed=*/!watcher.MayHaveWriter(JoinPath(config_.spool_dir, n)));
     }
   };
   rescan();
 
   const absl::Duration settle = absl::Milliseconds(config_.settle_ms);
+  // How often a file without a close notification is checked for writers.
+  const absl::Duration writer_check = std::max(settle, absl::Milliseconds(100));
   absl::Status result;
-  bool running = true;
-  alignas(struct inotify_event) char buf[16384];
-  while (running) {
+  for (;;) {
     // Pull sources that are due: poll (bounded by the fetch timeouts) and offer.
     for (size_t i = 0; i < sources_.size(); ++i) {
 #ifdef EDICT_AGENT_PULL
@@ -784,14 +665,22 @@ absl::Status Agent::Run(int stop_fd) {
 #endif
     std::vector<std::string> ready;
     for (auto it = pending.begin(); it != pending.end();) {
+      const std::string path = JoinPath(config_.spool_dir, it->first);
       FileStat st;
-      if (!StatFile(JoinPath(config_.spool_dir, it->first), &st)) {
+      if (!StatFile(path, &st)) {
         it = pending.erase(it);
         continue;
       }
       if (!(st == it->second.stat)) {
         it->second.stat = st;
         it->second.since = now;
+      }
+      if (!it->second.closed && watcher.ChecksWriters()) {
+        if (it->second.since + settle <= now && !watcher.MayHaveWriter(path)) {
+          it->second.closed = true;
+        } else {
+          next = std::min(next, writer_check);
+        }
       }
       const absl::Duration wait =
           it->second.closed ? settle : absl::Seconds(config_.incomplete_grace_seconds);
@@ -821,87 +710,38 @@ absl::Status Agent::Run(int stop_fd) {
       continue;
     }
 
-    pollfd fds[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
-    const int nfds = stop_fd >= 0 ? 3 : 2;
-    const int timeout_ms =
-        next == absl::InfiniteDuration()
-            ? -1
-            : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(next) + 1, 3600000));
-    const int n = ::poll(fds, nfds, timeout_ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      result = Errno(errno, "poll", "");
+    absl::StatusOr<platform::SpoolWatcher::Wake> wake = watcher.Wait(next);
+    if (!wake.ok()) {
+      result = wake.status();
       break;
     }
-    if (nfds == 3 && (fds[2].revents & (POLLIN | POLLHUP))) break;
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si;
-      while (::read(sfd, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
-        if (si.ssi_signo == SIGHUP) {
-          auto reloaded = config_.path.empty() ? absl::StatusOr<AgentConfig>(config_)
-                                               : LoadConfig(config_.path);
-          if (!reloaded.ok()) {
-            Audit(ports::AuditKind::kError, "CONFIG",
-                  absl::StrCat("SIGHUP: config not reloaded, keeping the running one: ",
-                               reloaded.status().message()));
-            continue;
-          }
-          if (reloaded->lock_file != config_.lock_file) {
-            Audit(ports::AuditKind::kError, "CONFIG",
-                  "SIGHUP: lock_file changes take effect at the next start");
-            reloaded->lock_file = config_.lock_file;
-          }
-          const AgentConfig old = config_;
-          if (absl::Status s = Wire(*reloaded); !s.ok()) {
-            Audit(ports::AuditKind::kError, "CONFIG",
-                  absl::StrCat("SIGHUP: new config unusable (", s.message(),
-                               "); keeping the running one"));
-            if (absl::Status back = Wire(old); !back.ok()) {
-              result = back;
-              running = false;
-              break;
-            }
-          }
-          (void)Start();
-          pending.clear();
-          retry_after_.clear();
-          if (absl::Status s = watch(); !s.ok()) {
-            result = s;
-            running = false;
-            break;
-          }
-          rescan();
-        } else {
-          running = false;
-        }
+    if (wake->stop) break;
+    if (wake->reload) {
+      absl::Status fatal;
+      if (!Reload(&fatal)) continue;
+      if (!fatal.ok()) {
+        result = fatal;
+        break;
       }
+      pending.clear();
+      retry_after_.clear();
+      if (absl::Status s = watcher.Watch(config_.spool_dir); !s.ok()) {
+        result = s;
+        break;
+      }
+      rescan();
+      continue;
     }
-    if (running && (fds[1].revents & POLLIN)) {
-      for (;;) {
-        const ssize_t len = ::read(ifd, buf, sizeof(buf));
-        if (len <= 0) break;
-        for (char* p = buf; p < buf + len;) {
-          const auto* ev = reinterpret_cast<const inotify_event*>(p);
-          p += sizeof(inotify_event) + ev->len;
-          if (ev->mask & IN_Q_OVERFLOW) {
-            rescan();
-            continue;
-          }
-          if (ev->len == 0) continue;
-          const std::string name = ev->name;
-          if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
-            pending.erase(name);
-            continue;
-          }
-          note(name, (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0);
-        }
+    if (wake->rescan) rescan();
+    for (const platform::SpoolWatcher::Change& c : wake->changes) {
+      if (c.removed) {
+        pending.erase(c.name);
+      } else {
+        note(c.name, c.closed);
       }
     }
   }
   Audit(ports::AuditKind::kStop, "OK", "edict-agent stopping");
-  if (ifd >= 0) ::close(ifd);
-  ::close(sfd);
-  ::pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
   return result;
 }
 

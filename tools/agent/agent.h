@@ -1,6 +1,7 @@
 // edict-agent's machinery, separate from main() so tests can drive it in-process: wiring the
-// Linux ports into a transport::Activation, spool processing, the daemon loop, and the
-// read-only view used by status/query/explain.
+// platform's ports into a transport::Activation, spool processing, the daemon loop, and the
+// read-only view used by status/query/explain. The platform parts live in agent_linux.cc and
+// agent_windows.cc (tools/agent/platform.h).
 #ifndef EDICT_TOOLS_AGENT_AGENT_H_
 #define EDICT_TOOLS_AGENT_AGENT_H_
 
@@ -31,6 +32,10 @@ class PullSource;
 
 namespace edict::agent {
 
+namespace platform {
+class SpoolWatcher;
+}  // namespace platform
+
 // Exit statuses of edict-agent.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
@@ -47,11 +52,12 @@ struct AgentHooks {
 
 // A StateStore over a state directory that only reads (status, query, explain, and any
 // reader running beside the daemon): it never creates the directory nor removes the
-// daemon's temporary files, which OpenLinuxStateStore does on open. Writes fail with
+// daemon's temporary files, which the platform's state store does on open. Writes fail with
 // PermissionDenied.
 std::unique_ptr<ports::StateStore> OpenReadOnlyStateStore(const std::string& root);
 
-// The device identity the config describes (device_id override, else machine_id_file).
+// The device identity the config describes (device_id override, else machine_id_file on
+// Linux, MachineGuid on Windows).
 absl::StatusOr<std::unique_ptr<ports::DeviceIdentity>> IdentityFromConfig(const AgentConfig& c);
 
 // What one spool pass did.
@@ -87,9 +93,16 @@ class Agent {
   // false and does its own settling.
   SpoolReport ProcessSpool(bool settle);
 
+#ifdef _WIN32
+  // The daemon: ReadDirectoryChangesW on the spool (polling if that fails). Returns OK when
+  // `stop_event` (an event HANDLE; the service's stop control, tests) is signalled or on
+  // Ctrl+C / Ctrl+Break / console close; `reload_event` (optional) re-reads the config.
+  absl::Status Run(void* stop_event = nullptr, void* reload_event = nullptr);
+#else
   // The daemon: inotify on the spool, SIGHUP reloads the config, SIGTERM/SIGINT return OK.
   // `stop_fd` (test hook, -1 for none): readable means stop.
   absl::Status Run(int stop_fd = -1);
+#endif
 
   // Clears native stores and state (transport::Activation::Unenroll), and the pull sources'
   // saved status (so a later enrolment downloads everything again).
@@ -109,6 +122,12 @@ class Agent {
   Agent() = default;
   absl::Status Wire(const AgentConfig& config);
   void Audit(ports::AuditKind kind, absl::string_view code, absl::string_view message);
+  // The daemon loop over the platform's events (Run sets up `watcher`).
+  absl::Status RunLoop(platform::SpoolWatcher& watcher);
+  // Re-reads the configuration file and rewires (SIGHUP / the reload event); an unusable one
+  // is audited and the running one kept. False if the file could not be read or parsed
+  // (nothing changed); *fatal is set when not even the running one could be rewired.
+  bool Reload(absl::Status* fatal);
 
   enum class Fate { kGone, kDone, kDeferred, kRetry };
   // Handles one complete file, adding its outcome line to `report`.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -48,7 +49,63 @@ bool ParseNumber(absl::string_view v, T min, T max, T* out) {
   return true;
 }
 
+#ifdef _WIN32
+// C:\dir, C:/dir or \\server\share (a path without a drive is relative to the current drive).
+bool AbsolutePath(absl::string_view v) {
+  if (v.size() >= 3 && absl::ascii_isalpha(static_cast<unsigned char>(v[0])) && v[1] == ':' &&
+      (v[2] == '\\' || v[2] == '/')) {
+    return true;
+  }
+  return absl::StartsWith(v, "\\\\");
+}
+
+// A mutex name, optionally in a namespace: [Global\|Local\]name (no other backslash).
+bool MutexName(absl::string_view v) {
+  if (absl::StartsWith(v, "Global\\")) v.remove_prefix(7);
+  if (absl::StartsWith(v, "Local\\")) v.remove_prefix(6);
+  return !v.empty() && v.size() < 200 && v.find('\\') == absl::string_view::npos;
+}
+
+std::string ProgramDataEdict() {
+  const char* pd = std::getenv("ProgramData");
+  return absl::StrCat(pd && *pd ? pd : "C:\\ProgramData", "\\edict");
+}
+#else
 bool AbsolutePath(absl::string_view v) { return !v.empty() && v[0] == '/'; }
+#endif
+
+// HKLM\<key> or HKCU\<key> (or the long hive names); <key> not empty.
+bool ParseRegistryRoot(absl::string_view v, bool* local_machine, std::string* key) {
+  const size_t sep = v.find('\\');
+  if (sep == absl::string_view::npos || sep + 1 >= v.size()) return false;
+  const std::string hive = absl::AsciiStrToUpper(v.substr(0, sep));
+  if (hive == "HKLM" || hive == "HKEY_LOCAL_MACHINE") {
+    *local_machine = true;
+  } else if (hive == "HKCU" || hive == "HKEY_CURRENT_USER") {
+    *local_machine = false;
+  } else {
+    return false;
+  }
+  const absl::string_view rest = v.substr(sep + 1);
+  if (absl::StartsWith(rest, "\\") || absl::EndsWith(rest, "\\") ||
+      rest.find("\\\\") != absl::string_view::npos) {
+    return false;
+  }
+  *key = std::string(rest);
+  return true;
+}
+
+// Vendor and product key names, as the registry store accepts them.
+bool RegistryName(absl::string_view v) {
+  if (v.empty()) return false;
+  for (char c : v) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != ' ' && c != '_' && c != '.' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool SimpleName(absl::string_view v) {
   if (v.empty()) return false;
@@ -108,8 +165,35 @@ bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out) {
   return true;
 }
 
-absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label) {
+std::string DefaultConfigPath() {
+#ifdef _WIN32
+  return ProgramDataEdict() + "\\agent.conf";
+#else
+  return "/etc/edict/agent.conf";
+#endif
+}
+
+AgentConfig DefaultConfig() {
   AgentConfig c;
+#ifdef _WIN32
+  const std::string base = ProgramDataEdict();
+  c.state_dir = base + "\\state";
+  c.spool_dir = base + "\\spool";
+  c.lock_file = "Global\\edict-agent";
+  c.trust_pinned = base + "\\trust.edt";
+  c.audit_file = base + "\\log\\audit.jsonl";
+  c.machine_id_file.clear();  // MachineGuid
+  c.native_root.clear();
+  c.managed_json = false;
+  c.dconf = false;
+  c.dconf_update = false;
+  c.registry = true;
+#endif
+  return c;
+}
+
+absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label) {
+  AgentConfig c = DefaultConfig();
   cli::OwnedContext ctx;
   int line_no = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
@@ -138,7 +222,15 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
     } else if (key == "spool_dir") {
       s = path(&c.spool_dir);
     } else if (key == "lock_file") {
+#ifdef _WIN32
+      if (!MutexName(v)) {
+        s = bad_value("a mutex name, [Global\\|Local\\]name");
+      } else {
+        c.lock_file = v;
+      }
+#else
       s = path(&c.lock_file);
+#endif
     } else if (key == "trust_pinned") {
       s = path(&c.trust_pinned);
     } else if (key == "audit_file") {
@@ -187,7 +279,7 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
         c.managed_json_targets.push_back(std::move(t));
       }
     } else if (key == "managed_json_file") {
-      if (v.empty() || v.find('/') != std::string::npos) {
+      if (v.empty() || v.find_first_of("/\\") != std::string::npos) {
         s = bad_value("a file name");
       } else {
         c.managed_json_file = v;
@@ -210,6 +302,18 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
       c.dconf_path_prefix = v;
     } else if (key == "dconf_update") {
       s = boolean(&c.dconf_update);
+    } else if (key == "registry") {
+      s = boolean(&c.registry);
+    } else if (key == "registry_root") {
+      if (!ParseRegistryRoot(v, &c.registry_local_machine, &c.registry_key)) {
+        s = bad_value("HKLM\\KEY or HKCU\\KEY");
+      }
+    } else if (key == "registry_vendor") {
+      if (!RegistryName(v)) s = bad_value("[A-Za-z0-9 _.-]+");
+      c.registry_vendor = v;
+    } else if (key == "registry_product") {
+      if (!RegistryName(v)) s = bad_value("[A-Za-z0-9 _.-]+");
+      c.registry_product = v;
     } else if (key == "max_bundle_bytes") {
       if (!ParseNumber<size_t>(v, 1024, size_t{64} << 20, &c.max_bundle_bytes)) {
         s = bad_value("1024..67108864");

@@ -14,7 +14,8 @@
 
 namespace edict::agent {
 
-inline constexpr char kDefaultConfigPath[] = "/etc/edict/agent.conf";
+// /etc/edict/agent.conf; on Windows %ProgramData%\edict\agent.conf.
+std::string DefaultConfigPath();
 
 struct JsonTarget {
   std::string name;
@@ -33,10 +34,13 @@ struct PullSourceSpec {
   bool allow_http = false;
 };
 
+// The defaults below are Linux's; on Windows DefaultConfig() puts the files under
+// %ProgramData%\edict, the lock is the mutex Global\edict-agent, and the registry store replaces
+// managed JSON and dconf (docs/windows.md).
 struct AgentConfig {
   std::string path;  // the file this was read from ("" for defaults)
 
-  // Files and directories.
+  // Files and directories. On Windows lock_file is the instance mutex's name.
   std::string state_dir = "/var/lib/edict";
   std::string spool_dir = "/var/spool/edict";
   std::string lock_file = "/run/edict/agent.lock";
@@ -67,6 +71,12 @@ struct AgentConfig {
   std::string dconf_priority = "50";
   std::string dconf_path_prefix = "/org/edict/";
   bool dconf_update = true;
+  // Windows registry policy store: <registry_root>\<vendor>\<product>[\Recommended].
+  bool registry = false;
+  bool registry_local_machine = true;               // registry_root's hive: HKLM (true) or HKCU
+  std::string registry_key = "SOFTWARE\\Policies";  // registry_root below the hive
+  std::string registry_vendor = "edict";
+  std::string registry_product = "edict";
 
   // Limits and checks.
   size_t max_bundle_bytes = size_t{4} << 20;
@@ -87,6 +97,9 @@ struct AgentConfig {
   int64_t poll_jitter_seconds = 300;
   int64_t poll_splay_seconds = 60;  // first poll after U[0, splay) (fleet-wide restarts)
 };
+
+// The built-in configuration of this platform.
+AgentConfig DefaultConfig();
 
 // Parses a public key pin: 64 hex digits or "sha256/<base64>" (the HPKP form).
 bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out);

@@ -1,6 +1,10 @@
 // edict-agent: the endpoint agent. `edict-agent help` lists the commands; docs/agent.md
 // describes them and every configuration key.
+#ifdef _WIN32
+#include <process.h>
+#else
 #include <unistd.h>
+#endif
 
 #include <array>
 #include <cstdio>
@@ -19,10 +23,52 @@
 #include "tools/cli/policy.h"
 #include "tools/cli/query.h"
 #include "tools/cli/strings.h"
+#ifdef _WIN32
+#include "tools/agent/service_windows.h"
+#endif
 
 namespace edict::agent {
 namespace {
 
+#ifdef _WIN32
+constexpr char kUsage[] =
+    "usage: edict-agent [--config FILE] <command> [options]\n"
+    "\n"
+    "edict endpoint agent: verifies signed policy bundles dropped into the spool directory,\n"
+    "activates them durably, writes the effective policy into the registry\n"
+    "(HKLM\\SOFTWARE\\Policies\\<vendor>\\<product>) and audits everything (Event Log and a\n"
+    "JSON-lines file).\n"
+    "\n"
+    "commands:\n"
+    "  run        watch the spool (ReadDirectoryChangesW), activate, materialise, audit;\n"
+    "             Ctrl+C exits cleanly\n"
+    "  once       process the spool once and exit\n"
+    "  status     active serial, trust version, last activation, last error [--json]\n"
+    "  query      answer a query from the active policy (same output as edictctl eval)\n"
+    "  explain    explain an answer from the active policy (same as edictctl explain)\n"
+    "  unenroll   remove exactly what the registry store owns, and the stored state\n"
+    "  service    install | uninstall | run: the Windows service (edict-agent)\n"
+    "\n"
+    "--config FILE  configuration (default %ProgramData%\\edict\\agent.conf; built-in defaults\n"
+    "               if that file does not exist). Every key: docs/agent.md, docs/windows.md.\n"
+    "`edict-agent <command> --help` describes a command.\n"
+    "\n"
+    "Exit status: 0 ok; 1 failure; 2 usage or configuration error; 3 another agent is\n"
+    "running (the single-instance lock is held).\n";
+
+constexpr char kRunHelp[] =
+    "usage: edict-agent [--config FILE] run\n"
+    "\n"
+    "Takes the single-instance lock (a named mutex), re-verifies the stored state, enforces\n"
+    "it, then watches spool_dir with ReadDirectoryChangesW (polling if that is unavailable).\n"
+    "A spool file is processed once it was renamed in, or no process has it open for writing\n"
+    "any more, and its size and modification time stayed unchanged for settle_ms. Names\n"
+    "starting with '.' or ending in .tmp, .part, .partial or ~ are ignored (write there, then\n"
+    "rename). Processed files move to spool_dir\\processed, refused ones to\n"
+    "spool_dir\\rejected; files that failed for a transient reason are retried after\n"
+    "retry_seconds. Ctrl+C, Ctrl+Break or closing the console exits 0; as a service, the\n"
+    "stop control does, and the paramchange control re-reads the configuration.\n";
+#else
 constexpr char kUsage[] =
     "usage: edict-agent [--config FILE] <command> [options]\n"
     "\n"
@@ -64,6 +110,7 @@ constexpr char kRunHelp[] =
     "poll within poll_splay seconds, then every poll_interval + U[0, poll_jitter) seconds,\n"
     "with exponential backoff after failures and Retry-After honoured.\n"
     "SIGHUP re-reads the configuration and re-verifies the state; SIGTERM or SIGINT exits 0.\n";
+#endif
 
 constexpr char kOnceHelp[] =
     "usage: edict-agent [--config FILE] once [--source URL]... [--ca-file FILE] [--pin PIN]...\n"
@@ -134,6 +181,14 @@ absl::StatusOr<AgentConfig> Config(const std::string& path, bool explicit_path) 
   return c.status();
 }
 
+int Pid() {
+#ifdef _WIN32
+  return _getpid();
+#else
+  return static_cast<int>(getpid());
+#endif
+}
+
 int RunDaemon(const AgentConfig& config, bool once) {
   auto agent = Agent::Open(config);
   if (!agent.ok()) {
@@ -171,7 +226,7 @@ int RunDaemon(const AgentConfig& config, bool once) {
         static_cast<unsigned long long>(info.trust_version));
     return started.ok() && pulled_ok ? kExitOk : kExitFailure;
   }
-  std::fprintf(stderr, "edict-agent: running (pid %d), watching %s\n", static_cast<int>(getpid()),
+  std::fprintf(stderr, "edict-agent: running (pid %d), watching %s\n", Pid(),
                config.spool_dir.c_str());
   absl::Status s = (*agent)->Run();
   if (!s.ok()) {
@@ -253,7 +308,7 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
 }
 
 int Main(int argc, char** argv) {
-  std::string config_path = kDefaultConfigPath;
+  std::string config_path = DefaultConfigPath();
   bool explicit_config = false;
   std::string command;
   std::vector<std::string_view> rest;
@@ -287,6 +342,9 @@ int Main(int argc, char** argv) {
   if (command == "status") help = kStatusHelp;
   if (command == "query" || command == "explain") help = kQueryHelp;
   if (command == "unenroll") help = kUnenrollHelp;
+#ifdef _WIN32
+  if (command == "service") help = kServiceHelp;
+#endif
   if (!help) return Usage("unknown command");
   for (std::string_view a : rest) {
     if (IsHelp(a)) {
@@ -294,6 +352,12 @@ int Main(int argc, char** argv) {
       return kExitOk;
     }
   }
+#ifdef _WIN32
+  if (command == "service") {
+    return ServiceCommand(rest, explicit_config ? config_path : std::string(),
+                          [&]() { return Config(config_path, explicit_config); });
+  }
+#endif
   auto config = Config(config_path, explicit_config);
   if (!config.ok()) {
     std::fprintf(stderr, "edict-agent: %s\n", std::string(config.status().message()).c_str());

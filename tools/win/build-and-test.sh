@@ -156,6 +156,12 @@ wine_up() {
   export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
   setsid "$wineserver" -p </dev/null >/dev/null 2>&1 &
   "$wine" wineboot -i </dev/null >/dev/null 2>&1 || die "wineboot failed in $WINEPREFIX"
+  # `wineboot -i` on a fresh prefix leaves two services.exe running (the loader initialises
+  # the prefix too); each sees only part of the services, so a service the tests create
+  # cannot be started. Restart on the now complete prefix: one service control manager.
+  "$wineserver" -k && "$wineserver" -w
+  setsid "$wineserver" -p </dev/null >/dev/null 2>&1 &
+  "$wine" wineboot </dev/null >/dev/null 2>&1 || die "wineboot failed in $WINEPREFIX"
   log "wine prefix $WINEPREFIX booted ($("$wine" --version 2>/dev/null || echo wine))"
 }
 

@@ -1,0 +1,106 @@
+// What edict-agent needs from the OS, implemented once per platform (agent_linux.cc,
+// agent_windows.cc): file primitives for the spool, the ports wired from the configuration,
+// and the daemon's event source. agent.cc holds everything else and is platform-neutral.
+// Internal to tools/agent.
+#ifndef EDICT_TOOLS_AGENT_PLATFORM_H_
+#define EDICT_TOOLS_AGENT_PLATFORM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ports/audit.h"
+#include "ports/device_identity.h"
+#include "ports/fault_injector.h"
+#include "ports/instance_lock.h"
+#include "ports/native_policy.h"
+#include "ports/state_store.h"
+#include "tools/agent/config.h"
+#include "transport/activation.h"
+
+namespace edict::agent::platform {
+
+// ---- Files ----------------------------------------------------------------------------------
+
+// `a` + separator + `b` (the platform's separator; `a` may already end in one).
+std::string JoinPath(const std::string& a, const std::string& b);
+
+// What decides whether a spool file changed: type, size, mtime and the file's identity
+// (inode; 0 where the platform has none cheaply).
+struct FileStat {
+  bool regular = false;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;  // since the Unix epoch
+  uint64_t ino = 0;
+  bool operator==(const FileStat& o) const {
+    return regular == o.regular && size == o.size && mtime_ns == o.mtime_ns && ino == o.ino;
+  }
+};
+
+// Does not follow symbolic links (a link is not a regular file).
+bool StatFile(const std::string& path, FileStat* out);
+// At most `cap` + 1 bytes of `path` (more than `cap` shows as a size above the cap).
+// NotFound if it does not exist. Does not follow a symbolic link.
+absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap);
+// Entry names of `dir` (not "." and ".."), unsorted; empty if it cannot be read.
+std::vector<std::string> ListDir(const std::string& dir);
+// Creates a spool directory (and its parents) readable by the agent's admins only, if missing.
+void MakeSpoolDir(const std::string& path);
+absl::Status RenameFile(const std::string& from, const std::string& to);
+absl::Status RemoveFile(const std::string& path);
+
+// ---- Ports ----------------------------------------------------------------------------------
+
+// The single-instance lock named by config.lock_file (a lock file, or a mutex name).
+absl::StatusOr<std::unique_ptr<ports::InstanceLock>> AcquireLock(const AgentConfig& config);
+absl::StatusOr<std::unique_ptr<ports::StateStore>> OpenStateStore(const AgentConfig& config,
+                                                                  ports::FaultInjector* faults);
+// The audit file, plus the system log (syslog / Event Log) when config.audit_syslog.
+absl::StatusOr<std::vector<std::unique_ptr<ports::AuditSink>>> OpenAuditSinks(
+    const AgentConfig& config, ports::FaultInjector* faults);
+// The native stores the configuration enables (InvalidArgument for one this platform lacks).
+absl::Status OpenNativeStores(const AgentConfig& config, ports::StateStore* state,
+                              ports::FaultInjector* faults,
+                              std::vector<std::unique_ptr<ports::NativePolicyStore>>* stores,
+                              std::vector<transport::NativeTarget>* targets);
+// The machine's own id (machine_id_file, MachineGuid), for a config without device_id.
+absl::StatusOr<std::unique_ptr<ports::DeviceIdentity>> ReadMachineIdentity(
+    const AgentConfig& config, ports::DeviceIdentityConfig identity);
+
+// ---- Daemon events --------------------------------------------------------------------------
+
+// The daemon loop's only source of wake-ups: spool changes, stop and reload requests.
+class SpoolWatcher {
+ public:
+  struct Change {
+    std::string name;
+    bool removed = false;  // deleted or moved away
+    bool closed = false;   // the writer is done with it (closed after writing, or moved in)
+  };
+  struct Wake {
+    bool stop = false;
+    bool reload = false;
+    bool rescan = false;  // events were lost: look at the whole directory again
+    std::vector<Change> changes;
+  };
+
+  virtual ~SpoolWatcher() = default;
+  // (Re)starts watching `dir`.
+  virtual absl::Status Watch(const std::string& dir) = 0;
+  // Waits at most `timeout` (InfiniteDuration: no limit) for something to happen.
+  virtual absl::StatusOr<Wake> Wait(absl::Duration timeout) = 0;
+  // Whether the platform can tell that a file still has a writer (then a file seen changing
+  // without a close notification is judged by this instead of waiting out the grace period).
+  virtual bool ChecksWriters() const { return false; }
+  // True if some process may still have `path` open for writing (false when unknown).
+  virtual bool MayHaveWriter(const std::string& /*path*/) { return false; }
+};
+
+}  // namespace edict::agent::platform
+
+#endif  // EDICT_TOOLS_AGENT_PLATFORM_H_
