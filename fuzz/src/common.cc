@@ -1,5 +1,6 @@
 #include "fuzz/src/common.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -187,6 +188,84 @@ const transport::EndpointIdentity& TestIdentity() {
   static const auto* id = new transport::EndpointIdentity{
       "contoso", "device-1", {"finance", "vendor-support-case-4711"}};
   return *id;
+}
+
+absl::Status MemoryStateStore::Write(absl::string_view name, absl::string_view bytes) {
+  ++mutations;
+  if (read_only) return absl::PermissionDeniedError("memory store is read-only");
+  Blob& b = blobs[std::string(name)];
+  if (b.current && !b.current_damaged) b.previous = b.current;
+  b.current = std::string(bytes);
+  b.current_damaged = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> MemoryStateStore::Read(absl::string_view name) {
+  const auto it = blobs.find(name);
+  if (it == blobs.end() || !it->second.current) return absl::NotFoundError("no such blob");
+  if (it->second.current_damaged) return absl::DataLossError("damaged");
+  return *it->second.current;
+}
+
+absl::StatusOr<ports::StateRead> MemoryStateStore::ReadWithFallback(absl::string_view name) {
+  const auto it = blobs.find(name);
+  if (it == blobs.end()) return absl::NotFoundError("no such blob");
+  const Blob& b = it->second;
+  if (b.current && !b.current_damaged) {
+    return ports::StateRead{*b.current, ports::StateGeneration::kCurrent, absl::OkStatus()};
+  }
+  const absl::Status why =
+      b.current ? absl::DataLossError("damaged") : absl::NotFoundError("no current generation");
+  if (!b.previous) return why;
+  return ports::StateRead{*b.previous, ports::StateGeneration::kPrevious, why};
+}
+
+absl::Status MemoryStateStore::Remove(absl::string_view name) {
+  ++mutations;
+  if (read_only) return absl::PermissionDeniedError("memory store is read-only");
+  blobs.erase(std::string(name));
+  return absl::OkStatus();
+}
+
+namespace {
+constexpr const char* kAgentBlobs[] = {"trust", "floor", "active"};
+}  // namespace
+
+void ReadAgentRecords(Reader& in, MemoryStateStore* store) {
+  for (const char* name : kAgentBlobs) {
+    const uint8_t flags = in.Byte();
+    MemoryStateStore::Blob b;
+    const auto text = [](absl::Span<const uint8_t> s) {
+      return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+    };
+    if (flags & 1) b.current = text(in.Bytes16());
+    b.current_damaged = (flags & 1) && (flags & 2);
+    if (flags & 4) b.previous = text(in.Bytes16());
+    if (b.current || b.previous) store->blobs[name] = std::move(b);
+  }
+}
+
+std::string WriteAgentRecords(const MemoryStateStore& store) {
+  std::string out;
+  const auto field = [&out](const std::string& s) {
+    const size_t n = std::min<size_t>(s.size(), 0xffff);
+    out += static_cast<char>(n >> 8);
+    out += static_cast<char>(n & 0xff);
+    out.append(s, 0, n);
+  };
+  for (const char* name : kAgentBlobs) {
+    const auto it = store.blobs.find(name);
+    if (it == store.blobs.end()) {
+      out += '\0';
+      continue;
+    }
+    const MemoryStateStore::Blob& b = it->second;
+    out += static_cast<char>((b.current ? 1 : 0) | (b.current && b.current_damaged ? 2 : 0) |
+                             (b.previous ? 4 : 0));
+    if (b.current) field(*b.current);
+    if (b.previous) field(*b.previous);
+  }
+  return out;
 }
 
 }  // namespace edict::fuzz

@@ -9,7 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "kernel/kernel.h"
+#include "ports/state_store.h"
 #include "transport/bundle.h"
 #include "transport/keys.h"
 #include "transport/trust.h"
@@ -51,6 +55,11 @@ class Reader {
     size_t n = Byte();
     if (n > max) n = max;
     return Take(n);
+  }
+  // Up to 65535 bytes, the length taken from the next two bytes (big-endian).
+  absl::Span<const uint8_t> Bytes16() {
+    const size_t n = size_t{Byte()} << 8;
+    return Take(n | Byte());
   }
   absl::Span<const uint8_t> Rest() { return Take(size_ - pos_); }
   size_t remaining() const { return size_ - pos_; }
@@ -107,6 +116,35 @@ const transport::PrivateSigningKey& TestKey(
 // The endpoint the bundle targets verify for: tenant "contoso", device "device-1",
 // groups "finance" and "vendor-support-case-4711".
 const transport::EndpointIdentity& TestIdentity();
+
+// An in-memory ports::StateStore holding, per blob, a current and a previous generation; a
+// current generation marked damaged reads as DataLoss, as a torn file does. The file layer
+// below it is fuzzed on its own (`state` modes 0-7); this one feeds the agent's records to
+// transport::LoadActiveState fast and deterministically. Writes and removals are counted,
+// and refused when `read_only`.
+class MemoryStateStore : public ports::StateStore {
+ public:
+  struct Blob {
+    std::optional<std::string> current;
+    bool current_damaged = false;
+    std::optional<std::string> previous;
+  };
+  std::map<std::string, Blob, std::less<>> blobs;
+  bool read_only = false;
+  int mutations = 0;
+
+  absl::Status Write(absl::string_view name, absl::string_view bytes) override;
+  absl::StatusOr<std::string> Read(absl::string_view name) override;
+  absl::StatusOr<ports::StateRead> ReadWithFallback(absl::string_view name) override;
+  absl::Status Remove(absl::string_view name) override;
+  std::string Location() const override { return "memory"; }
+};
+
+// The agent-records section of a `state` input (mode & 32): for each of the blobs "trust",
+// "floor" and "active", a flag byte (1: current present, 2: current damaged, 4: previous
+// present), then each present generation as a big-endian u16 length and its bytes.
+void ReadAgentRecords(Reader& in, MemoryStateStore* store);
+std::string WriteAgentRecords(const MemoryStateStore& store);
 
 }  // namespace edict::fuzz
 

@@ -8,6 +8,12 @@
 //   mode & 4:      the bytes (split at a length prefix) are written as `state` and
 //                  `state.prev` in a scratch store root and read back through the store.
 //   mode & 8:      the bytes are an OwnershipRecord.
+//   mode & 32:     the agent's records (transport/activation.cc: trust chain, anti-rollback
+//                  floor, active bundle, each with a current and a previous generation; layout
+//                  in common.h, ReadAgentRecords) in a read-only in-memory store, loaded and
+//                  re-verified by transport::LoadActiveState as edict-agent and
+//                  edict_open_state do; 64: the pinned trust document is given; 128: the
+//                  endpoint identity is given. Then a query burst on what it returns.
 #include <unistd.h>
 
 #include <cstddef>
@@ -22,6 +28,7 @@
 #include "ports/linux/linux_state_store.h"
 #include "ports/native_policy.h"
 #include "ports/state_store.h"
+#include "transport/activation.h"
 
 namespace {
 
@@ -81,6 +88,48 @@ void Decode(const std::string& name, const std::string& image) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   edict::fuzz::Reader in(data, size);
   const uint8_t mode = in.Byte();
+  if (mode & 32) {
+    edict::fuzz::MemoryStateStore store;
+    edict::fuzz::ReadAgentRecords(in, &store);
+    store.read_only = true;
+    edict::transport::LoadActiveStateOptions options;
+    if (mode & 64) {
+      const auto pinned = edict::fuzz::PinnedTrustDocument();
+      options.pinned_trust.assign(pinned.begin(), pinned.end());
+    }
+    if (mode & 128) options.identity = edict::fuzz::TestIdentity();
+    options.now = edict::fuzz::kNow;
+    const auto loaded = edict::transport::LoadActiveState(store, options);
+    // Only a store that cannot be read at all is an error; damaged records give defaults.
+    Check(loaded.ok(), "LoadActiveState failed on a readable store", loaded.status().ToString());
+    Check(store.mutations == 0, "LoadActiveState wrote to the store");
+    const edict::transport::ActiveState& state = **loaded;
+    const edict::transport::ActiveStateInfo& info = state.info();
+    static const bool verbose = std::getenv("EDICT_FUZZ_VERBOSE") != nullptr;
+    if (verbose) {
+      std::fprintf(stderr, "agent records: %s, serial %llu, trust v%llu, %zu problem(s)%s%s\n",
+                   std::string(edict::transport::ActiveSourceName(info.source)).c_str(),
+                   static_cast<unsigned long long>(info.serial),
+                   static_cast<unsigned long long>(info.trust_version), info.problems.size(),
+                   info.problems.empty() ? "" : ": ",
+                   info.problems.empty() ? "" : info.problems[0].c_str());
+    }
+    if (info.source == edict::transport::ActiveSource::kDefaults) {
+      Check(info.serial == 0 && state.bundle().empty() &&
+                &state.snapshot() == &edict::Snapshot::Defaults(),
+            "defaults with a bundle or a serial");
+    } else {
+      Check(state.snapshot().serial() == info.serial, "snapshot serial != info serial");
+      const auto payload = state.payload();
+      const auto bundle = state.bundle();
+      Check(!payload.empty() && payload.data() >= bundle.data() &&
+                payload.data() + payload.size() <= bundle.data() + bundle.size(),
+            "verified payload not inside the stored bundle");
+      Check(info.last_serial >= info.serial, "anti-rollback state below the active serial");
+    }
+    edict::fuzz::QueryBurst(state.snapshot(), info.serial + size, 1);
+    return 0;
+  }
   if (mode & 8) {
     const std::string text = AsString(in.Rest());
     const auto record = ports::OwnershipRecord::Decode(text);

@@ -5,6 +5,10 @@
 //   fuzz_seed_tool state OUT_DIR TRUST_FILE BUNDLE_FILE
 //       writes the state target's seeds: stored blobs (ports::EncodeStateBlob) of a trust
 //       document, a bundle and a state record, store files, ownership records.
+//   fuzz_seed_tool agent-state OUT_DIR TRUST_V2_FILE BUNDLE_FILE...
+//       runs a real transport::Activation (pinned fuzz/keys/trust-v1) over an in-memory
+//       store: the rotation to TRUST_V2_FILE, then each bundle in order; after every accepted
+//       document writes the agent's records as a `state` input (mode 32, see fuzz_state.cc).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -15,9 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/src/common.h"
+#include "kernel/publisher.h"
 #include "policy/compiler/json.h"
+#include "ports/audit.h"
+#include "ports/clock.h"
+#include "ports/device_identity.h"
 #include "ports/state_store.h"
 #include "tools/cli/conformance.h"
+#include "transport/activation.h"
 
 namespace {
 
@@ -122,13 +132,65 @@ int State(const fs::path& out, const fs::path& trust_file, const fs::path& bundl
   return ok ? 0 : 1;
 }
 
+int AgentState(const fs::path& out, const fs::path& trust_file,
+               const std::vector<fs::path>& bundles) {
+  namespace ports = edict::ports;
+  namespace tr = edict::transport;
+  edict::fuzz::MemoryStateStore store;
+  ports::MemoryAuditSink audit;
+  ports::FakeClock clock(absl::FromUnixSeconds(edict::fuzz::kNow));
+  const tr::EndpointIdentity& who = edict::fuzz::TestIdentity();
+  auto identity = ports::DeviceIdentity::Create(who.device_id, {who.tenant, who.groups});
+  if (!identity.ok()) return 1;
+  edict::SnapshotPublisher publisher;
+  tr::ActivationOptions options;
+  options.state = &store;
+  options.audit = &audit;
+  options.clock = &clock;
+  options.identity = identity->get();
+  options.publisher = &publisher;
+  const auto pinned = edict::fuzz::PinnedTrustDocument();
+  options.pinned_trust.assign(pinned.begin(), pinned.end());
+  auto activation = tr::Activation::Create(std::move(options));
+  if (!activation.ok() || !(*activation)->Start().ok()) return 1;
+  int written = 0;
+  const auto save = [&](const std::string& what) {
+    const std::string records = edict::fuzz::WriteAgentRecords(store);
+    // Mode 32 (stored pinned copy), 32|64 (pinned given), 32|64|128 (identity given).
+    bool ok = WriteFile(out / ("agent_" + what), std::string(1, '\x20') + records);
+    ok = ok && WriteFile(out / ("agent_pinned_" + what), std::string(1, '\x60') + records);
+    ok = ok && WriteFile(out / ("agent_identity_" + what), std::string(1, '\xe0') + records);
+    written += ok ? 1 : 0;
+    return ok;
+  };
+  std::string doc;
+  if (!ReadFile(trust_file, &doc)) return 1;
+  if ((*activation)->OfferTrust(std::vector<uint8_t>(doc.begin(), doc.end())).activated &&
+      !save("trust_v2")) {
+    return 1;
+  }
+  for (const fs::path& b : bundles) {
+    if (!ReadFile(b, &doc)) return 1;
+    if ((*activation)->Offer(std::vector<uint8_t>(doc.begin(), doc.end())).activated &&
+        !save(b.stem().string())) {
+      return 1;
+    }
+  }
+  std::printf("agent-state: %d record sets\n", written);
+  return written > 1 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 5 && std::strcmp(argv[1], "vectors") == 0) return Vectors(argv[2], argv[3], argv[4]);
   if (argc == 5 && std::strcmp(argv[1], "state") == 0) return State(argv[2], argv[3], argv[4]);
+  if (argc >= 5 && std::strcmp(argv[1], "agent-state") == 0) {
+    return AgentState(argv[2], argv[3], std::vector<fs::path>(argv + 4, argv + argc));
+  }
   std::fprintf(stderr,
                "usage: fuzz_seed_tool vectors VECTOR_DIR POLICY_DIR PAYLOAD_DIR\n"
-               "       fuzz_seed_tool state OUT_DIR TRUST_FILE BUNDLE_FILE\n");
+               "       fuzz_seed_tool state OUT_DIR TRUST_FILE BUNDLE_FILE\n"
+               "       fuzz_seed_tool agent-state OUT_DIR TRUST_V2_FILE BUNDLE_FILE...\n");
   return 2;
 }
