@@ -28,6 +28,16 @@ failed=()
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 elapsed() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 fail() { failed+=("$*"); printf '\033[1;31m== FAILED: %s\033[0m\n' "$*"; }
+# Sub-stage timings for tools/dev's table (EDICT_TIMINGS: see tools/dev).
+mark=$SECONDS
+record() {  # record NAME: the time since the previous mark, with the step's status so far
+  local status=ok
+  [ ${#failed[@]} -gt "${failed_before:-0}" ] && status=FAILED
+  [ -n "${EDICT_TIMINGS:-}" ] &&
+    printf '%s\t%d\t%s\n' "$1" $((SECONDS - mark)) "$status" >>"$EDICT_TIMINGS"
+  mark=$SECONDS
+  failed_before=${#failed[@]}
+}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -79,7 +89,8 @@ step_asan() {
   log "asan: ASan + UBSan build of the test suite in $dir"
   configure "$dir" "-fsanitize=address,undefined -fno-sanitize-recover=all" \
     -DEDICT_BUILD_TESTS=ON || { fail "asan: configure"; return; }
-  cmake --build "$dir" -j "$jobs" || { fail "asan: build"; return; }
+  cmake --build "$dir" -j "$jobs" || { fail "asan: build"; record asan-build; return; }
+  record asan-build
   # Not under ASan: the kernel's allocation-counting test (tests/kernel/alloc_test.cc
   # interposes malloc, which ASan owns, so its counters stay 0); the agent's peak-RSS
   # bound (ASan's shadow memory and quarantine count as RSS); the install and package
@@ -88,6 +99,7 @@ step_asan() {
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" \
     -E '^ZeroAllocation\.|^agent\.AgentSpool\.BurstOfAThousandBundles|^capi\.install_and_consumers$|^capi\.debian_packages$' ||
     fail "asan: ctest"
+  record asan-ctest
 }
 
 step_tsan() {
@@ -104,6 +116,7 @@ step_tsan() {
     log "tsan: ${t##*/}"
     "$dir/$t" --gtest_brief=1 || fail "tsan: ${t##*/}"
   done
+  record tsan
 }
 
 fuzz_one() {  # fuzz_one BUILD_DIR CORPUS TARGET: one 60 s run; status in ci-run/TARGET/status
@@ -123,7 +136,8 @@ step_fuzz() {
   local dir=$builds/build-fuzz
   log "fuzz: libFuzzer targets in $dir, ${fuzz_seconds}s each"
   "$here/fuzz/configure" "$dir" || { fail "fuzz: configure"; return; }
-  cmake --build "$dir" -j "$jobs" --target fuzzers || { fail "fuzz: build"; return; }
+  cmake --build "$dir" -j "$jobs" --target fuzzers || { fail "fuzz: build"; record fuzz-build; return; }
+  record fuzz-build
   # The seed corpora are made with edictctl and fuzz_seed_tool of the normal build if it
   # has them, else of this one.
   local ctl=${EDICTCTL:-$here/build/tools/edictctl}
@@ -145,6 +159,7 @@ step_fuzz() {
     [ -x "$bin" ] && targets+=("$t")
   done
   rm -rf "$dir/ci-run"
+  record fuzz-corpus
   for t in "${targets[@]}"; do
     fuzz_one "$dir" "$corpus" "$t" &
     while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
@@ -158,11 +173,13 @@ step_fuzz() {
       fail "fuzz: $t (findings in $out/findings, log $out/log)"
     fi
   done
+  record "fuzz-run (${#targets[@]}x${fuzz_seconds}s)"
 }
 
 start=$SECONDS
 for s in "${steps[@]}"; do
   t0=$SECONDS
+  mark=$SECONDS
   case $s in
     asan) step_asan ;;
     tsan) step_tsan ;;

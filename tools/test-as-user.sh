@@ -14,8 +14,29 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v runuser >/dev/null || { echo "test-as-user: runuser missing" >&2; exit 1; }
 as_user() { runuser -u "$user" -- env -i PATH=/usr/bin:/bin TMPDIR=/tmp HOME=/tmp "$@"; }
+# A clone inside `mktemp -d` (mode 0700) is out of the user's reach. Each parent directory
+# the user cannot search gets o+x (search, not read) for the run and its own mode back at
+# exit, so the machine is left as it was found.
+restore=()
+restore_modes() {
+  local entry
+  for entry in "${restore[@]}"; do chmod "${entry%%:*}" "${entry#*:}" || true; done
+}
+trap restore_modes EXIT
+open_path_for_user() {
+  local dir=$1
+  [ "$dir" = / ] && return 0
+  open_path_for_user "$(dirname "$dir")"
+  if ! as_user test -x "$dir"; then
+    restore+=("$(stat -c %a "$dir"):$dir")
+    chmod o+x "$dir"
+    echo "test-as-user: $dir made searchable for $user during the run"
+  fi
+}
+open_path_for_user "$build"
+open_path_for_user "$here"
 if ! as_user test -x "$build/tests/agent/agent_tests"; then
-  echo "test-as-user: $user cannot reach $build (a parent directory is not searchable)" >&2
+  echo "test-as-user: $user cannot reach $build/tests/agent/agent_tests" >&2
   exit 1
 fi
 

@@ -7,7 +7,8 @@
 #   tools/win/build-and-test.sh build      same without running the tests
 #
 # Third-party libraries (abseil, flatbuffers, mbedtls, googletest) are built from Debian's own
-# source packages (`apt-get source`, through a deb-src entry this script writes) into a cache
+# source packages (`apt-get source`, with a private apt configuration under the cache, so the
+# system's apt configuration is left as it is) into a cache
 # keyed by their versions and the compiler version, so the second run reuses them. flatc is the
 # host one; its version must equal the cross-built FlatBuffers runtime's.
 #
@@ -53,25 +54,46 @@ install_packages() {
     "${missing[@]}" >/dev/null
 }
 
-# A deb-src twin of every `Types: deb` stanza in the system's deb822 sources (same URIs,
-# suites, components and key), so `apt-get source` fetches exactly Debian's packages.
+# `apt-get source` and `apt-cache showsrc` run with a private apt configuration under the
+# cache: a deb-src twin of every `Types: deb` stanza of the system's deb822 sources (same
+# URIs, suites, components and key) in its own sources directory, with its own package lists
+# and cache, so exactly Debian's packages are fetched and the system's apt configuration
+# (/etc/apt, /var/lib/apt/lists) is never changed.
+apt_private=$cache_root/apt
+apt_opts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$apt_private/sources.list.d"
+  -o "Dir::State::Lists=$apt_private/lists" -o "Dir::Cache=$apt_private/cache"
+  -o "Dir::State::status=/var/lib/dpkg/status" -o "APT::Sandbox::User=$(id -un)")
+apt_src() { "$@" "${apt_opts[@]}"; }
+
 ensure_deb_src() {
   local src=/etc/apt/sources.list.d/debian.sources
-  local out=/etc/apt/sources.list.d/edict-deb-src.sources
-  if apt-cache showsrc --only-source "${sources[@]}" 2>/dev/null | grep -q '^Version:'; then
+  # Earlier versions of this script wrote this file into the system's configuration.
+  local legacy=/etc/apt/sources.list.d/edict-deb-src.sources
+  if [ -f "$legacy" ]; then
+    log "removing $legacy (written by an earlier version of this script)"
+    $sudo rm -f "$legacy"
+  fi
+  mkdir -p "$apt_private/sources.list.d" "$apt_private/lists/partial" "$apt_private/cache/archives/partial"
+  [ -f "$src" ] || die "no $src to derive a deb-src entry from"
+  local want
+  want=$(sed -n 's/^Types:[[:space:]]*deb$/Types: deb-src/; p' "$src")
+  if [ "$want" != "$(cat "$apt_private/sources.list.d/deb-src.sources" 2>/dev/null)" ]; then
+    printf '%s\n' "$want" >"$apt_private/sources.list.d/deb-src.sources"
+    rm -f "$apt_private/lists/"*_Sources* 2>/dev/null || true
+  fi
+  # Source lists older than a day are refreshed (the private lists only, never the system's).
+  if [ -n "$(find "$apt_private/lists" -maxdepth 1 -name '*_Sources*' -mtime -1 2>/dev/null | head -1)" ] &&
+    apt_src apt-cache showsrc --only-source "${sources[@]}" 2>/dev/null | grep -q '^Version:'; then
     return 0
   fi
-  if [ ! -f "$out" ]; then
-    [ -f "$src" ] || die "no $src to derive a deb-src entry from"
-    log "writing $out"
-    sed -n 's/^Types:[[:space:]]*deb$/Types: deb-src/; p' "$src" | $sudo tee "$out" >/dev/null
-  fi
-  $sudo apt-get update -qq
+  log "updating the private deb-src lists in $apt_private"
+  apt_src apt-get update -qq >"$apt_private/update.log" 2>&1 ||
+    { tail -20 "$apt_private/update.log"; die "apt-get update (private deb-src lists) failed"; }
 }
 
 # "name=version" of the source package apt would fetch.
 source_version() {
-  apt-cache showsrc --only-source "$1" | awk '/^Version:/ {print $2}' | sort -V | tail -1
+  apt_src apt-cache showsrc --only-source "$1" | awk '/^Version:/ {print $2}' | sort -V | tail -1
 }
 
 cmake_dep() {  # <name> <source dir> [cmake args...]
@@ -112,7 +134,7 @@ build_deps() {
   rm -rf "$deps_dir"
   work=$deps_dir/work
   mkdir -p "$work/src" "$prefix"
-  (cd "$work/src" && apt-get source -qq --only-source "${sources[@]}" >"$work/apt-source.log" 2>&1) ||
+  (cd "$work/src" && apt_src apt-get source -qq --only-source "${sources[@]}" >"$work/apt-source.log" 2>&1) ||
     { tail -20 "$work/apt-source.log"; die "apt-get source failed"; }
 
   d() { find "$work/src" -maxdepth 1 -mindepth 1 -type d -name "$1-*" | head -1; }
@@ -186,25 +208,38 @@ configure_and_build() {
   cmake --build "$build" -j "$jobs"
 }
 
+# Sub-stage timings for tools/dev's table (EDICT_TIMINGS: see tools/dev).
+record() {  # record NAME SECONDS [STATUS]
+  [ -n "${EDICT_TIMINGS:-}" ] || return 0
+  printf '%s\t%d\t%s\n' "$1" "$2" "${3:-ok}" >>"$EDICT_TIMINGS"
+}
+
 main() {
-  install_packages
   local t0
+  t0=$(date +%s)
+  install_packages
+  record win-apt $(($(date +%s) - t0))
   t0=$(date +%s)
   build_deps
   local t_deps=$(($(date +%s) - t0))
+  record win-deps "$t_deps"
   check_flatc_version
   mkdir -p "$(dirname "$build")"
   trap wine_down EXIT
+  t0=$(date +%s)
   wine_up  # before the build: gen_catalog and test discovery run under wine
+  record win-wineboot $(($(date +%s) - t0))
   t0=$(date +%s)
   configure_and_build
   local t_build=$(($(date +%s) - t0)) t_test=0 rc=0
+  record win-build "$t_build"
   if [ "${1:-test}" != build ]; then
     log "running the Windows test suite under wine"
     t0=$(date +%s)
     # shellcheck disable=SC2086
     ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900 ${CTEST_ARGS:-} || rc=$?
     t_test=$(($(date +%s) - t0))
+    record win-tests "$t_test" "$([ $rc -eq 0 ] && echo ok || echo FAILED)"
   fi
   log "timings: deps ${t_deps} s, build ${t_build} s, tests ${t_test} s, total $(($(date +%s) - t_start)) s"
   return $rc
