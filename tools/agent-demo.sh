@@ -104,7 +104,9 @@ step "cat native/etc/dconf/profile/user"; cat native/etc/dconf/profile/user
 cp baseline.edict tampered.edict
 printf '\377' | dd of=tampered.edict bs=1 seek=120 conv=notrunc 2>/dev/null
 run cp tampered.edict older.edict spool/
-run "$AGENT" --config agent.conf once
+step "$AGENT" --config agent.conf once
+rc=0; "$AGENT" --config agent.conf once || rc=$?
+[ "$rc" = 1 ] || die "once after rejections exited $rc, want 1 (docs/agent.md)"
 "$AGENT" --config agent.conf status --json | grep -q '"serial":1001' || die "active serial changed"
 step "grep rejection audit/audit.jsonl"
 grep '"kind":"rejection"' audit/audit.jsonl

@@ -3,14 +3,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "policy/catalog.h"
 #include "policy/edict_generated.h"
 #include "transport/bundle_generated.h"
@@ -264,6 +267,26 @@ absl::StatusOr<std::unique_ptr<TrustStore>> OpenChain(
     current = *std::move(next);
   }
   return current;
+}
+
+// One line of the kNativeFailedBlobName blob.
+struct NativeFailure {
+  int64_t since = 0;
+  std::string serial, store, reason;
+};
+
+std::vector<NativeFailure> ParseNativeFailures(absl::string_view text) {
+  std::vector<NativeFailure> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits('\t', 3));
+    NativeFailure n;
+    if (f.size() != 4 || !absl::SimpleAtoi(f[0], &n.since)) continue;
+    n.serial = std::string(f[1]);
+    n.store = std::string(f[2]);
+    n.reason = std::string(f[3]);
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 }  // namespace
@@ -568,6 +591,18 @@ absl::StatusOr<std::unique_ptr<ActiveState>> LoadActiveState(
   for (const Problem& p : loaded->problems) {
     info.problems.push_back(absl::StrCat(p.code, ": ", p.message));
   }
+  if (!options.pinned_trust_unavailable.empty()) {
+    info.problems.push_back(absl::StrCat(kCodeNoTrust, ": ", options.pinned_trust_unavailable,
+                                         "; the active policy stays"));
+  }
+  // Native stores that do not hold the active policy (written by Activation::Materialise).
+  if (auto failed = store.Read(kNativeFailedBlobName); failed.ok()) {
+    for (const NativeFailure& f : ParseNativeFailures(*failed)) {
+      info.problems.push_back(absl::StrCat(
+          kCodeNativeStore, ": ", f.store, ": ", f.reason, " (policy serial ", f.serial,
+          " not enforced there; failing since ", Rfc3339(f.since), "; retried)"));
+    }
+  }
   return state;
 }
 
@@ -641,6 +676,10 @@ class Activation::Impl {
   absl::Time last_error_time() const {
     absl::MutexLock l(&mu_);
     return last_error_time_;
+  }
+  absl::Status native_error() const {
+    absl::MutexLock l(&mu_);
+    return native_error_;
   }
 
  private:
@@ -727,6 +766,9 @@ class Activation::Impl {
   ActiveStateInfo info_ ABSL_GUARDED_BY(mu_);
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   absl::Time last_error_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Status native_error_ ABSL_GUARDED_BY(mu_);
+  bool native_failed_stored_ = false;             // the kNativeFailedBlobName blob may exist
+  std::map<std::string, int64_t> failing_since_;  // store name -> first failure (Unix seconds)
 };
 
 void Activation::Impl::RefreshInfo() {
@@ -740,10 +782,9 @@ void Activation::Impl::RefreshInfo() {
 }
 
 absl::Status Activation::Impl::Materialise() {
-  if (o_.native.empty()) return absl::OkStatus();
   const Context ctx = DeviceCtx();
   absl::Status first;
-  std::vector<std::string> done;
+  std::vector<std::string> done, failed, record;
   const uint64_t serial = active_->info().serial;
   for (const NativeTarget& t : o_.native) {
     std::vector<ports::NativePolicyEntry> entries =
@@ -751,14 +792,40 @@ absl::Status Activation::Impl::Materialise() {
     absl::Status s = t.store->Apply(entries);
     if (!s.ok()) {
       Audit(ports::AuditKind::kMaterialisation, kCodeNativeStore,
-            absl::StrCat(t.store->Name(), ": ", s.message(),
-                         " (the previous content stays; retried at the next activation or start)"),
+            absl::StrCat(t.store->Name(), ": ", s.message(), " (policy serial ", serial,
+                         " is NOT enforced there; the previous content stays; retried)"),
             serial);
       if (first.ok()) first = s;
+      failed.push_back(absl::StrCat(t.store->Name(), ": ", s.message()));
+      std::string reason(s.message());
+      std::replace(reason.begin(), reason.end(), '\n', ' ');
+      std::replace(reason.begin(), reason.end(), '\t', ' ');
+      const int64_t since = failing_since_.emplace(t.store->Name(), Now()).first->second;
+      record.push_back(absl::StrCat(since, "\t", serial, "\t", t.store->Name(), "\t", reason));
       continue;
     }
+    failing_since_.erase(t.store->Name());
     done.push_back(absl::StrCat(t.store->Name(), " (", entries.size(), " entries)"));
   }
+  // Remember the failure durably (for `status`), or forget a remembered one.
+  if (!failed.empty()) {
+    if (absl::Status w = o_.state->Write(kNativeFailedBlobName, absl::StrJoin(record, "\n"));
+        !w.ok()) {
+      Audit(ports::AuditKind::kError, kCodeStateIo,
+            absl::StrCat("cannot record the native store failure: ", w.message()));
+    }
+    native_failed_stored_ = true;
+  } else if (native_failed_stored_) {
+    if (o_.state->Remove(kNativeFailedBlobName).ok()) native_failed_stored_ = false;
+  }
+  {
+    absl::MutexLock l(&mu_);
+    native_error_ = failed.empty()
+                        ? absl::OkStatus()
+                        : absl::Status(first.code(), absl::StrCat(kCodeNativeStore, ": ",
+                                                                  absl::StrJoin(failed, "; ")));
+  }
+  if (o_.native.empty()) return absl::OkStatus();
   if (!done.empty()) {
     Audit(ports::AuditKind::kMaterialisation, kCodeOk,
           absl::StrCat("native stores hold exactly the effective policy of serial ", serial, ": ",
@@ -795,9 +862,26 @@ absl::Status Activation::Impl::Start() {
               absl::StrCat("cannot store the trust chain: ", w.message()));
       }
     }
-    if (!trust_) {
+    if (!o_.pinned_trust_unavailable.empty()) {
+      Audit(ports::AuditKind::kError, kCodeNoTrust,
+            absl::StrCat(
+                o_.pinned_trust_unavailable,
+                trust_ ? "; the active policy (verified against the stored copy) stays" : ""));
+    } else if (!trust_) {
       Audit(ports::AuditKind::kError, kCodeNoTrust,
             "no pinned trust document: every bundle will be refused until one is installed");
+    }
+  }
+  // Whether an earlier run recorded a native store failure (removed once all stores hold),
+  // and since when each store fails.
+  {
+    auto failed = o_.state->Read(kNativeFailedBlobName);
+    native_failed_stored_ = !absl::IsNotFound(failed.status());
+    failing_since_.clear();
+    if (failed.ok()) {
+      for (const NativeFailure& f : ParseNativeFailures(*failed)) {
+        failing_since_.emplace(f.store, f.since);
+      }
     }
   }
   if (absl::Status p = PublishActive(); !p.ok()) {
@@ -832,6 +916,12 @@ OfferResult Activation::Impl::Offer(absl::Span<const uint8_t> bundle) {
   // 1. Verify.
   if (absl::Status h = Hook(ActivationStep::kVerify); !h.ok()) {
     return fail(ports::AuditKind::kError, h, kCodeInjected, true);
+  }
+  if (!o_.pinned_trust_unavailable.empty()) {
+    return fail(ports::AuditKind::kRejection,
+                absl::FailedPreconditionError(
+                    absl::StrCat("bundle refused: ", o_.pinned_trust_unavailable)),
+                kCodeNoTrust, false);
   }
   if (!verifier_) {
     return fail(ports::AuditKind::kRejection,
@@ -954,6 +1044,12 @@ OfferResult Activation::Impl::OfferTrust(absl::Span<const uint8_t> document) {
   if (absl::Status h = Hook(ActivationStep::kVerify); !h.ok()) {
     return fail(ports::AuditKind::kError, h, kCodeInjected, true);
   }
+  if (!o_.pinned_trust_unavailable.empty()) {
+    return fail(
+        ports::AuditKind::kRejection,
+        absl::FailedPreconditionError(absl::StrCat("refused: ", o_.pinned_trust_unavailable)),
+        kCodeNoTrust, false);
+  }
   if (!trust_) {
     return fail(ports::AuditKind::kRejection,
                 absl::FailedPreconditionError(
@@ -1056,13 +1152,20 @@ absl::Status Activation::Impl::Unenroll() {
       cleared.push_back(t.store->Name());
     }
   }
-  for (const char* blob : {kActiveBlobName, kFloorBlobName, kTrustBlobName}) {
+  for (const char* blob :
+       {kActiveBlobName, kFloorBlobName, kTrustBlobName, kNativeFailedBlobName}) {
     absl::Status s = o_.state->Remove(blob);
     if (!s.ok()) {
       Audit(ports::AuditKind::kError, kCodeStateIo,
             absl::StrCat("unenroll: cannot remove ", blob, ": ", s.message()));
       if (first.ok()) first = s;
     }
+  }
+  if (first.ok()) native_failed_stored_ = false;
+  failing_since_.clear();
+  {
+    absl::MutexLock l(&mu_);
+    native_error_ = absl::OkStatus();
   }
   active_ = ActiveStateLoader::Defaults();
   active_record_ = ActiveRecord();
@@ -1103,5 +1206,6 @@ absl::Status Activation::Unenroll() { return impl_->Unenroll(); }
 ActiveStateInfo Activation::Info() const { return impl_->Info(); }
 absl::Status Activation::last_error() const { return impl_->last_error(); }
 absl::Time Activation::last_error_time() const { return impl_->last_error_time(); }
+absl::Status Activation::native_error() const { return impl_->native_error(); }
 
 }  // namespace edict::transport

@@ -43,8 +43,18 @@
 // (kStateFallback with the error code), then the previous good generation if it verifies,
 // else the catalogue defaults; never "no rules".
 //
-// Blobs in the StateStore: "trust", "active", "floor" (names below). Native stores keep their
-// own ownership records in the same StateStore.
+// Native stores: a store that cannot be written does not undo the commit (the policy is
+// active for everything that links edict) but is not reported as enforced: it is audited
+// (kMaterialisation, NATIVE_STORE, naming the store and why), native_error() says so, and the
+// blob "native-failed" records it for readers (LoadActiveState reports it as a problem) until
+// a later materialisation (Rematerialise, Start, the next activation) succeeds.
+//
+// Pinned trust: when the agent's configured pinned document cannot be read
+// (pinned_trust_unavailable), every offer is refused with NO_TRUST while the stored state is
+// still verified against the pinned copy stored at enrolment, so the active policy stays.
+//
+// Blobs in the StateStore: "trust", "active", "floor", "native-failed" (names below). Native
+// stores keep their own ownership records in the same StateStore.
 #ifndef EDICT_TRANSPORT_ACTIVATION_H_
 #define EDICT_TRANSPORT_ACTIVATION_H_
 
@@ -79,6 +89,10 @@ namespace edict::transport {
 inline constexpr char kTrustBlobName[] = "trust";
 inline constexpr char kActiveBlobName[] = "active";
 inline constexpr char kFloorBlobName[] = "floor";
+// Present while a native store could not be made to hold the active policy: one line per
+// failed store, "<unix time>\t<serial>\t<store>\t<reason>". Removed once every store holds
+// it; LoadActiveState reports each line as a NATIVE_STORE problem.
+inline constexpr char kNativeFailedBlobName[] = "native-failed";
 
 // Stable audit codes activation uses besides the transport ErrorName()s.
 inline constexpr char kCodeOk[] = "OK";
@@ -158,6 +172,9 @@ struct LoadActiveStateOptions {
   // Seconds since the Unix epoch used to open a pinned document that is not the stored copy
   // (the stored chain is opened at the time it was accepted). 0: absl::Now().
   int64_t now = 0;
+  // Non-empty: the configured pinned trust document cannot be read (why). Reported as a
+  // NO_TRUST problem; the stored state is still verified against the stored pinned copy.
+  std::string pinned_trust_unavailable;
 };
 
 // Reads the state a StateStore holds and re-verifies it in full (see the top of this file),
@@ -223,6 +240,11 @@ struct ActivationOptions {
   // The pinned trust document's bytes; empty: not enrolled (every bundle is refused with
   // NO_TRUST until one is configured).
   std::vector<uint8_t> pinned_trust;
+  // Non-empty: a pinned trust document is configured but cannot be read (why; then
+  // pinned_trust is empty). Every offered bundle and trust document is refused with NO_TRUST
+  // and this reason; the active policy, verified against the pinned copy stored at
+  // enrolment, stays enforced. Start audits it (kError, NO_TRUST).
+  std::string pinned_trust_unavailable;
   VerifyOptions verify;
   Limits limits;
   StepHook step_hook;  // may be empty
@@ -267,6 +289,12 @@ class Activation {
   // Materialises the active policy again (after a failed materialisation or a config
   // change). Audited.
   absl::Status Rematerialise();
+
+  // OK if the last materialisation made every native store hold the active policy; else
+  // NATIVE_STORE naming each failed store and why (also audited, and recorded in the state
+  // blob kNativeFailedBlobName so a reader such as `status` sees it). The policy is then
+  // not enforced natively until a Rematerialise, Start or activation succeeds.
+  absl::Status native_error() const;
 
   // Clears every native store (removing exactly what they own) and removes the state blobs.
   // Audited (kUnenroll). The publisher is reset to the defaults.

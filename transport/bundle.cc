@@ -129,8 +129,8 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
   const int64_t effective_now = std::max(now, state.time_floor);
   if (effective_now >= trust.expires_at) {
     return MakeError(Error::kTrustExpired,
-                     absl::StrCat("trust version ", trust.version, " expired at ", trust.expires_at,
-                                  "; now is ", effective_now));
+                     absl::StrCat("trust version ", trust.version, " expired at ",
+                                  Rfc3339(trust.expires_at), "; now is ", Rfc3339(effective_now)));
   }
   auto resolve = [this](const KeyId& id, const TrustKey** out) -> absl::Status {
     const TrustKey* key = trust_->Find(id);
@@ -198,15 +198,16 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
   const int64_t issued_at = header->issued_at();
   const int64_t expires_at = header->expires_at();
   if (expires_at != 0 && effective_now >= expires_at) {
-    return MakeError(Error::kExpired,
-                     absl::StrCat("bundle expired at ", expires_at, "; now is ", effective_now));
+    return MakeError(Error::kExpired, absl::StrCat("bundle expired at ", Rfc3339(expires_at),
+                                                   "; now is ", Rfc3339(effective_now)));
   }
   if (issued_at > effective_now &&
       static_cast<uint64_t>(issued_at) - static_cast<uint64_t>(effective_now) >
           static_cast<uint64_t>(options_.max_clock_skew_seconds)) {
-    return MakeError(Error::kNotYetValid,
-                     absl::StrCat("bundle issued at ", issued_at, "; now is ", effective_now,
-                                  " and the allowed skew ", options_.max_clock_skew_seconds, " s"));
+    return MakeError(
+        Error::kNotYetValid,
+        absl::StrCat("bundle issued at ", Rfc3339(issued_at), "; now is ", Rfc3339(effective_now),
+                     " and the allowed skew ", options_.max_clock_skew_seconds, " s"));
   }
 
   // 9. Target.

@@ -1,10 +1,12 @@
 #include "transport/describe.h"
 
 #include <cstdio>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "flatbuffers/flatbuffers.h"
 #include "policy/aligned.h"
+#include "policy/compiler/json.h"
 #include "policy/edict_generated.h"
 #include "transport/bundle.h"
 #include "transport/bundle_generated.h"
@@ -18,82 +20,11 @@ using internal::VecBytes;
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 if it is not one.
-size_t Utf8Length(absl::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || b(1) < lo || b(1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
-
-// `s` as a JSON string literal: control bytes escaped, well-formed UTF-8 kept, every byte
-// of malformed UTF-8 replaced by U+FFFD, so the output is always valid JSON (descriptions,
-// tenants and key names come from unverified documents).
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      const size_t n = Utf8Length(s, i);
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(s.data() + i, n);
-        i += n;
-      }
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+// `s` as a JSON string literal (json::Quote, the tree's one JSON string escaper): control
+// bytes escaped, well-formed UTF-8 kept, every byte of malformed UTF-8 replaced by U+FFFD, so
+// the output is always valid JSON (descriptions, tenants and key names come from unverified
+// documents).
+std::string Quote(absl::string_view s) { return json::Quote(std::string_view(s.data(), s.size())); }
 
 std::string Quote(const flatbuffers::String* s) {
   return Quote(s ? absl::string_view(s->data(), s->size()) : absl::string_view());

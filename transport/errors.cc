@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace edict::transport {
 namespace {
@@ -118,6 +119,11 @@ Error ErrorOf(const absl::Status& status) {
     return Error::kCount;
   }
   return static_cast<Error>(value);
+}
+
+std::string Rfc3339(int64_t unix_seconds) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix_seconds),
+                          absl::UTCTimeZone());
 }
 
 }  // namespace edict::transport

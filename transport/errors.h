@@ -8,6 +8,7 @@
 #define EDICT_TRANSPORT_ERRORS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -75,6 +76,10 @@ ErrorClass ClassOf(Error e);
 absl::Status MakeError(Error e, absl::string_view detail);
 // The Error a status carries: kOk for OkStatus, kCount for a status not made by MakeError.
 Error ErrorOf(const absl::Status& status);
+
+// A time (seconds since the Unix epoch) as RFC 3339 UTC, "2027-01-15T08:00:00Z": the one
+// spelling of times in human-readable messages (errors, audit messages, status).
+std::string Rfc3339(int64_t unix_seconds);
 
 }  // namespace edict::transport
 

@@ -295,7 +295,7 @@ class TrustLoader {
     if (now >= prev->spec().expires_at) {
       return MakeError(Error::kTrustExpired,
                        absl::StrCat("trust version ", prev->version(), " expired at ",
-                                    prev->spec().expires_at, "; now is ", now));
+                                    Rfc3339(prev->spec().expires_at), "; now is ", Rfc3339(now)));
     }
     if (!current) {  // Rotate with no newer documents: a copy of the start.
       current = std::unique_ptr<TrustStore>(new TrustStore(*start));

@@ -17,6 +17,7 @@
 #include "flatbuffers/util.h"
 #include "policy/catalog_generated.h"
 #include "policy/condition.h"
+#include "policy/duration.h"
 
 namespace {
 
@@ -47,34 +48,7 @@ std::string Quote(const std::string& s) {
 
 // "30d", "12h", "15m", "45s" or a bare number of seconds.
 bool ParseDuration(const std::string& s, int64_t* out) {
-  if (s.empty()) return false;
-  int64_t unit = 1;
-  std::string digits = s;
-  switch (s.back()) {
-    case 'd':
-      unit = 86400;
-      digits.pop_back();
-      break;
-    case 'h':
-      unit = 3600;
-      digits.pop_back();
-      break;
-    case 'm':
-      unit = 60;
-      digits.pop_back();
-      break;
-    case 's':
-      digits.pop_back();
-      break;
-    default:
-      break;
-  }
-  if (digits.empty() || digits.size() > 12) return false;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-  }
-  *out = std::stoll(digits) * unit;
-  return true;
+  return edict::ParseDurationText(s, out, edict::BareSeconds::kAccept);
 }
 
 // Parses a value written in catalogue syntax for a setting; returns false if invalid.
@@ -156,6 +130,17 @@ std::map<std::string, int> CheckIds(const flatbuffers::Vector<flatbuffers::Offse
   return ids;
 }
 
+// `seed` is optional in the schema (product catalogues use `source`), but every entry of
+// the built-in catalogue names the requirement(s) it implements (docs/requirements.md).
+template <typename T>
+void RequireSeeds(const flatbuffers::Vector<flatbuffers::Offset<T>>* v, const char* what) {
+  if (v == nullptr) return;
+  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+    if (v->Get(i)->seed() == nullptr)
+      Die(std::string(what) + " #" + std::to_string(i) + ": the built-in catalogue needs a seed");
+  }
+}
+
 std::string CamelConst(const std::string& id) {
   std::string out = "k";
   bool up = true;
@@ -210,6 +195,26 @@ std::string ConditionText(const fb::Condition* c) {
   return out.empty() ? "always" : out;
 }
 
+// A `seed` field ("R3.4, R3.5": requirement numbers of docs/requirements.md) as Markdown
+// links to the requirements' anchors; settings.md lives next to requirements.md.
+std::string RequirementLinks(const flatbuffers::String* seed) {
+  std::string out;
+  const std::string s = Str(seed);
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    size_t b = s.find_first_not_of(' ', pos);
+    size_t e = s.find_last_not_of(' ', end - 1);
+    if (b != std::string::npos && b < end && e != std::string::npos && e >= b) {
+      const std::string id = s.substr(b, e - b + 1);
+      out += (out.empty() ? "" : ", ") + ("[" + id + "](requirements.md#" + id + ")");
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,6 +249,15 @@ int main(int argc, char** argv) {
   if (!parser.Parse(schema.c_str(), includes, schema_path.c_str())) Die(parser.error_);
   if (!parser.Parse(json.c_str(), includes, json_path.c_str())) Die(parser.error_);
   const cfb::Catalog* cat = cfb::GetCatalog(parser.builder_.GetBufferPointer());
+
+  RequireSeeds(cat->settings(), "setting");
+  RequireSeeds(cat->data_classes(), "data class");
+  RequireSeeds(cat->purposes(), "purpose");
+  RequireSeeds(cat->data_use_defaults(), "data_use_defaults");
+  RequireSeeds(cat->schedules(), "schedule");
+  RequireSeeds(cat->schedule_defaults(), "schedule_defaults");
+  if (cat->product() || cat->attributes())
+    Die("the built-in catalogue has no product and no context attributes");
 
   auto settings = CheckIds(cat->settings(), "setting");
   auto classes = CheckIds(cat->data_classes(), "data class");
@@ -507,7 +521,7 @@ int main(int argc, char** argv) {
       << ") by `policy/catalog/gen_catalog.cc`; a test fails when this file is stale. "
          "Regenerate with `cmake --build build --target update-docs`.\n\n"
          "## Settings\n\n"
-         "| id | num | type | default | who may set it | scope | notes | seed |\n"
+         "| id | num | type | default | who may set it | scope | notes | requirement |\n"
          "|---|---|---|---|---|---|---|---|\n";
     for (const auto* s : *cat->settings()) {
       std::string type = cfb::EnumNameSettingType(s->type());
@@ -525,41 +539,44 @@ int main(int argc, char** argv) {
       if (s->caveat()) notes += " Note: " + s->caveat()->str() + ".";
       d << "| `" << s->id()->str() << "` | " << s->num() << " | " << type << " | `"
         << Str(s->default_()) << "` | " << Who(s->setters(), s->fixed()) << " | "
-        << cfb::EnumNameScope(s->scope()) << " | " << notes << " | " << Str(s->seed()) << " |\n";
+        << cfb::EnumNameScope(s->scope()) << " | " << notes << " | " << RequirementLinks(s->seed())
+        << " |\n";
     }
-    d << "\n## Data classes\n\n| id | num | always attached | description | seed "
+    d << "\n## Data classes\n\n| id | num | always attached | description | requirement "
          "|\n|---|---|---|---|---|\n";
     for (const auto* c : *cat->data_classes()) {
       d << "| `" << c->id()->str() << "` | " << c->num() << " | "
         << ObligationNames(c->obligations()) << " | " << c->description()->str() << " | "
-        << c->seed()->str() << " |\n";
+        << RequirementLinks(c->seed()) << " |\n";
     }
-    d << "\n## Purposes\n\n| id | num | description | seed |\n|---|---|---|---|\n";
+    d << "\n## Purposes\n\n| id | num | description | requirement |\n|---|---|---|---|\n";
     for (const auto* p : *cat->purposes()) {
       d << "| `" << p->id()->str() << "` | " << p->num() << " | " << p->description()->str()
-        << " | " << p->seed()->str() << " |\n";
+        << " | " << RequirementLinks(p->seed()) << " |\n";
     }
     d << "\n## Built-in data-use matrix\n\nCells without a rule are denied. Fixed cells cannot be "
          "changed "
          "by any policy. Within a cell the most specific matching rule wins.\n\n"
-         "| data class | purpose | decision | when | obligations | fixed | note "
-         "|\n|---|---|---|---|---|---|---|\n";
+         "| data class | purpose | decision | when | obligations | fixed | note | requirement "
+         "|\n|---|---|---|---|---|---|---|---|\n";
     for (const Cell& c : cells) {
       d << "| `" << c.d->data_class()->str() << "` | `" << c.d->purpose()->str() << "` | "
         << (c.d->effect() == fb::Effect_Allow ? "allow" : "deny") << " | "
         << ConditionText(c.d->when()) << " | " << ObligationNames(c.d->obligations()) << " | "
-        << (c.d->fixed() ? "yes" : "") << " | " << Str(c.d->note()) << " |\n";
+        << (c.d->fixed() ? "yes" : "") << " | " << Str(c.d->note()) << " | "
+        << RequirementLinks(c.d->seed()) << " |\n";
     }
-    d << "\n## Schedules\n\n| id | num | description | built-in intervals |\n|---|---|---|---|\n";
+    d << "\n## Schedules\n\n| id | num | description | built-in intervals | requirement "
+         "|\n|---|---|---|---|---|\n";
     for (const auto* s : *cat->schedules()) {
       std::string rules;
       for (const Sched& r : scheds) {
         if (r.sch == s->num())
           rules += (rules.empty() ? "" : "; ") + r.d->interval()->str() + " when " +
-                   ConditionText(r.d->when());
+                   ConditionText(r.d->when()) + " (" + RequirementLinks(r.d->seed()) + ")";
       }
       d << "| `" << s->id()->str() << "` | " << s->num() << " | " << s->description()->str()
-        << " | " << rules << " |\n";
+        << " | " << rules << " | " << RequirementLinks(s->seed()) << " |\n";
     }
     d << "\n## Compliance tags\n\n| tag | description | forbids |\n|---|---|---|\n";
     if (cat->compliance_tags()) {

@@ -21,6 +21,7 @@
 #include "policy/aligned.h"
 #include "policy/catalog.h"
 #include "policy/condition.h"
+#include "policy/duration.h"
 #include "policy/edict_generated.h"
 
 namespace edict::compiler {
@@ -81,8 +82,6 @@ std::string ObligationList() {
 // Flags values are bit sets in an int64_t (SettingSpec::default_int).
 constexpr int kMaxFlags = 63;
 constexpr char kDurationHint[] = "(\"7d\", \"12h\", \"30m\", \"45s\" or integer seconds)";
-constexpr int64_t kMinTime = 1;             // 1970-01-01T00:00:01Z
-constexpr int64_t kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr char kTimeFormat[] = "%Y-%m-%d%ET%H:%M:%SZ";
 
 // ---------------------------------------------------------------------------------------
@@ -621,6 +620,8 @@ struct RuleSite {
 class Checker {
  public:
   std::vector<Diagnostic> TakeErrors() { return std::move(errors_); }
+  // Errors found beyond the first kMaxDiagnostics (not kept).
+  size_t dropped() const { return error_count_ - std::min(error_count_, kMaxDiagnostics); }
 
   PolicyIR CheckPolicy(const Value& root) {
     PolicyIR p;
@@ -636,7 +637,8 @@ class Checker {
     }
     if (const Value* v = root.Find("serial")) {
       if (!v->is_integer() || v->integer() < 1) {
-        Error(v->location(), "\"serial\" must be a positive integer");
+        Error(v->location(),
+              absl::StrFormat("\"serial\" must be an integer from 1 to %d", kMaxSerial));
       } else {
         p.serial = static_cast<uint64_t>(v->integer());
       }
@@ -676,7 +678,9 @@ class Checker {
 
  private:
   void Error(Location at, std::string message) {
-    errors_.push_back(Diagnostic{at, std::move(message)});
+    // Only the first kMaxDiagnostics are kept, so that a hostile policy cannot make the
+    // diagnostics grow with its size; the others are counted.
+    if (++error_count_ <= kMaxDiagnostics) errors_.push_back(Diagnostic{at, std::move(message)});
   }
 
   void CheckKeys(const Value& obj, std::string_view where,
@@ -849,7 +853,7 @@ class Checker {
   // Returns false if the condition has an error.
   bool CheckWhen(const Value& v, Cond* c) {
     if (!ExpectObject(v, "\"when\"")) return false;
-    const size_t errors_before = errors_.size();
+    const size_t errors_before = error_count_;
     CheckKeys(v, "\"when\"",
               {"identity", "domain_joined", "device_managed", "plan", "os_generation",
                "device_state", "device_state_not", "groups", "role", "account_creation", "region"});
@@ -898,7 +902,7 @@ class Checker {
         }
       }
     }
-    return errors_.size() == errors_before;
+    return error_count_ == errors_before;
   }
 
   // Common optional keys of a rule: when, critical, note.
@@ -1236,6 +1240,7 @@ class Checker {
   }
 
   std::vector<Diagnostic> errors_;
+  size_t error_count_ = 0;
   std::vector<int> tags_;  // compliance tags listed, valid ones, in order
   std::vector<RuleSite> setting_sites_;
   std::vector<RuleSite> data_use_sites_;
@@ -1268,6 +1273,10 @@ std::string FormatDiagnostic(std::string_view filename, const Diagnostic& d) {
 std::vector<std::string> CompileResult::Rendered() const {
   std::vector<std::string> out;
   for (const Diagnostic& d : errors) out.push_back(FormatDiagnostic(filename, d));
+  if (errors_not_shown > 0) {
+    out.push_back(absl::StrFormat("%s: %d more errors not shown (at most %d are reported)",
+                                  filename, errors_not_shown, kMaxDiagnostics));
+  }
   return out;
 }
 
@@ -1282,6 +1291,7 @@ CompileResult Compile(std::string_view json_text, std::string_view filename) {
   Checker checker;
   const PolicyIR policy = checker.CheckPolicy(*root);
   result.errors = checker.TakeErrors();
+  result.errors_not_shown = checker.dropped();
   if (!result.errors.empty()) {
     std::stable_sort(result.errors.begin(), result.errors.end(),
                      [](const Diagnostic& a, const Diagnostic& b) {
@@ -1313,6 +1323,8 @@ absl::StatusOr<PayloadSummary> VerifyPayload(std::string_view payload) {
   }
   PayloadSummary s;
   s.serial = p->header()->serial();
+  s.issued_at = p->header()->issued_at();
+  s.expires_at = p->header()->expires_at();
   s.settings = p->settings() ? p->settings()->size() : 0;
   s.data_use = p->data_use() ? p->data_use()->size() : 0;
   s.schedules = p->schedules() ? p->schedules()->size() : 0;
@@ -1326,34 +1338,7 @@ absl::StatusOr<std::string> Inspect(std::string_view payload) {
 }
 
 bool ParseDuration(std::string_view text, int64_t* seconds) {
-  if (text.size() < 2) return false;
-  int64_t unit = 0;
-  switch (text.back()) {
-    case 'd':
-      unit = 86400;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 's':
-      unit = 1;
-      break;
-    default:
-      return false;
-  }
-  const std::string_view digits = text.substr(0, text.size() - 1);
-  if (digits.size() > 15) return false;
-  int64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + (c - '0');
-  }
-  if (n > std::numeric_limits<int64_t>::max() / unit) return false;
-  *seconds = n * unit;
-  return true;
+  return ParseDurationText(text, seconds);
 }
 
 std::string FormatDuration(int64_t seconds) {

@@ -2,11 +2,12 @@
 // EDP1 payload (policy/edict.fbs), and back (Inspect: payload -> canonical policy JSON).
 //
 // The compiler is strict and validates against this build's catalogue (policy/catalog.h);
-// it reports every error it finds, each with its source location, and produces no payload
-// if there is any.
+// it reports every error it finds (the first kMaxDiagnostics), each with its source location,
+// and produces no payload if there is any.
 #ifndef EDICT_POLICY_COMPILER_COMPILER_H_
 #define EDICT_POLICY_COMPILER_COMPILER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@
 #include "policy/compiler/json.h"
 
 namespace edict::compiler {
+
+// At most this many errors are kept and reported per compilation (a hostile policy cannot
+// make the diagnostics grow with its size).
+inline constexpr size_t kMaxDiagnostics = 100;
 
 // One error, at a place in the policy JSON.
 struct Diagnostic {
@@ -29,13 +34,17 @@ std::string FormatDiagnostic(std::string_view filename, const Diagnostic& d);
 struct CompileResult {
   // The payload bytes (FlatBuffer with identifier "EDP1"); empty if there are errors.
   std::string payload;
-  // Every error found, ordered by location (then by discovery); empty on success.
+  // The errors found (the first kMaxDiagnostics discovered), ordered by location (then by
+  // discovery); empty on success.
   std::vector<Diagnostic> errors;
+  // How many more errors were found but not kept.
+  size_t errors_not_shown = 0;
   // The file name given to Compile, used by Rendered().
   std::string filename;
 
   bool ok() const { return errors.empty(); }
-  // Each error as "filename:line:col: message", in order.
+  // Each error as "filename:line:col: message", in order; then, if errors_not_shown,
+  // "filename: N more errors not shown (at most 100 are reported)".
   std::vector<std::string> Rendered() const;
 };
 
@@ -43,9 +52,19 @@ struct CompileResult {
 // Deterministic: the same text always gives the same bytes.
 CompileResult Compile(std::string_view json_text, std::string_view filename);
 
+// The range of every time in policy JSON (issued_at, expires_at), in seconds since the Unix
+// epoch: 1970-01-01T00:00:01Z to 9999-12-31T23:59:59Z. edictctl applies the same range to
+// the times it is given (trust --now/--expires/--valid-days, verify --now/--time-floor).
+inline constexpr int64_t kMinTime = 1;
+inline constexpr int64_t kMaxTime = 253402300799;
+// The range of "serial": 1 to 2^63 - 1 (JSON integers are read as int64_t).
+inline constexpr int64_t kMaxSerial = INT64_MAX;
+
 // Counts of a payload, for messages such as "wrote x (N bytes, serial S, ...)".
 struct PayloadSummary {
   uint64_t serial = 0;
+  int64_t issued_at = 0;   // 0: not set
+  int64_t expires_at = 0;  // 0: never expires
   size_t settings = 0;
   size_t data_use = 0;
   size_t schedules = 0;

@@ -72,8 +72,16 @@ class JsonLinesAuditSink : public AuditSink {
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (absl::Status s = io_.MakeDirs(posix::DirName(options_.path), 0750); !s.ok()) return s;
     if (absl::Status s = io_.Check(IoOp::kOpen, options_.path, "open"); !s.ok()) return s;
-    fd_ = ::open(options_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd_ < 0) return IoErrorStatus(errno, "open", options_.path);
+    // A link or FIFO planted as the audit file is refused, never followed or blocked on.
+    fd_ = ::open(options_.path.c_str(),
+                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
+    if (fd_ < 0) {
+      if (errno == ELOOP || errno == ENXIO) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("audit file ", options_.path, " is not a regular file"));
+      }
+      return IoErrorStatus(errno, "open", options_.path);
+    }
     struct stat st;
     if (::fstat(fd_, &st) != 0) {
       const int error = errno;
@@ -81,6 +89,14 @@ class JsonLinesAuditSink : public AuditSink {
       fd_ = -1;
       return IoErrorStatus(error, "stat", options_.path);
     }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      fd_ = -1;
+      return absl::FailedPreconditionError(
+          absl::StrCat("audit file ", options_.path, " is not a regular file"));
+    }
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) (void)::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
     size_ = static_cast<size_t>(st.st_size);
     return absl::OkStatus();
   }

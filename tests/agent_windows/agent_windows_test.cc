@@ -317,7 +317,8 @@ TEST(AgentWindowsBinary, OnceStatusQueryUnenrollThroughTheExe) {
   std::string out;
   WriteFileOrDie(s.dir.Sub("spool\\b3.edict"), TestKeys().Bundle(3));
   WriteFileOrDie(s.dir.Sub("spool\\bad.edict"), Tampered(TestKeys().Bundle(4)));
-  ASSERT_EQ(RunAgent({"--config", s.conf_path, "once"}, &out), 0) << out;
+  // A rejected file makes `once` exit 1 (docs/agent.md); the good one is still activated.
+  ASSERT_EQ(RunAgent({"--config", s.conf_path, "once"}, &out), kExitFailure) << out;
   EXPECT_TRUE(absl::StrContains(out, "activated 1, rejected 1")) << out;
   EXPECT_EQ(s.Ceip(), 1);
   ASSERT_EQ(RunAgent({"--config", s.conf_path, "status", "--json"}, &out), 0) << out;
@@ -483,6 +484,115 @@ TEST_F(AgentWindowsService, StartedByTheScmActivatesTheSpoolAndStopsCleanly) {
       << "service-specific " << st.dwServiceSpecificExitCode;
   const std::string audit = ReadFileOrNull(s_.dir.Sub("log\\audit.jsonl")).value_or("");
   EXPECT_TRUE(absl::StrContains(audit, "edict-agent stopping")) << audit;
+}
+
+// ---- Issue 17 "Hostile input at the edges", classes 1, 2 and 8 on Windows -----------------
+
+// A directory symbolic link `link` -> `target`; false where the file system or wine cannot.
+bool DirLink(const std::string& link, const std::string& target) {
+  constexpr DWORD kUnprivileged = 0x2;  // SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
+  if (!::CreateSymbolicLinkW(ports::win::Widen(link).c_str(), ports::win::Widen(target).c_str(),
+                             SYMBOLIC_LINK_FLAG_DIRECTORY | kUnprivileged)) {
+    return false;
+  }
+  const DWORD a = ::GetFileAttributesW(ports::win::Widen(link).c_str());
+  return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT);
+}
+
+TEST(HostileInput, SpecialFilesInSpool) {
+  Endpoint s;
+  AgentConfig c = s.Config();
+  c.max_bundle_bytes = c.max_trust_bytes = 65536;
+  std::unique_ptr<Agent> agent = Started(c, nullptr);
+  ASSERT_NE(agent, nullptr);
+  WriteFileOrDie(s.dir.Sub("spool\\b1.edict"), TestKeys().Bundle(1));
+  ASSERT_EQ(agent->ProcessSpool(true).activated, 1);
+  ASSERT_EQ(s.Ceip(), 1);
+  // A directory and an oversized file; a directory link when the system can make one.
+  ASSERT_TRUE(
+      ::CreateDirectoryW(ports::win::Widen(s.dir.Sub("spool\\dir.edict")).c_str(), nullptr));
+  WriteFileOrDie(s.dir.Sub("spool\\big.edict"), std::string(65537, 'E'));
+  ::CreateDirectoryW(ports::win::Widen(s.dir.Sub("outside")).c_str(), nullptr);
+  WriteFileOrDie(s.dir.Sub("outside\\keep"), "mine");
+  const bool linked = DirLink(s.dir.Sub("spool\\link.edict"), s.dir.Sub("outside"));
+  SpoolReport r = agent->ProcessSpool(true);
+  const std::string lines = absl::StrJoin(r.lines, "\n");
+  EXPECT_EQ(r.rejected, linked ? 3 : 2) << lines;
+  EXPECT_TRUE(absl::StrContains(lines, "dir.edict: refused (")) << lines;
+  EXPECT_TRUE(absl::StrContains(lines, "is a directory, not a regular file")) << lines;
+  EXPECT_TRUE(absl::StrContains(lines, "big.edict: rejected: ERR_TOO_LARGE")) << lines;
+  if (linked) {
+    EXPECT_TRUE(absl::StrContains(lines, "link.edict: refused (")) << lines;
+  }
+  EXPECT_TRUE(ports::win::WinIo::IsDirectory(s.dir.Sub("spool\\dir.edict")));
+  EXPECT_EQ(ListDir(s.dir.Sub("outside")), std::vector<std::string>{"keep"});
+  EXPECT_EQ(agent->activation().Info().serial, 1u);
+  EXPECT_EQ(s.Ceip(), 1);
+}
+
+TEST(HostileInput, SymlinkedAgentDirectories) {
+  Endpoint s;
+  const AgentConfig c = s.Config();
+  ::CreateDirectoryW(ports::win::Widen(s.dir.Sub("outside")).c_str(), nullptr);
+  WriteFileOrDie(s.dir.Sub("outside\\00000000000000000000-000000-keep"), "mine");
+  {
+    std::unique_ptr<Agent> agent = Started(c, nullptr);
+    ASSERT_NE(agent, nullptr);
+    WriteFileOrDie(s.dir.Sub("spool\\b1.edict"), TestKeys().Bundle(1));
+    ASSERT_EQ(agent->ProcessSpool(true).activated, 1);
+    if (!DirLink(s.dir.Sub("spool\\rejected"), s.dir.Sub("outside"))) {
+      GTEST_SKIP() << "directory symbolic links are not available here";
+    }
+    // Swapped while running: the pass is refused, the bundle waits, outside\ untouched.
+    WriteFileOrDie(s.dir.Sub("spool\\bad.edict"), Tampered(TestKeys().Bundle(3)));
+    SpoolReport r = agent->ProcessSpool(true);
+    EXPECT_EQ(r.retry, 1);
+    ASSERT_FALSE(r.lines.empty());
+    EXPECT_TRUE(absl::StrContains(r.lines[0], "refusing directory " + s.dir.Sub("spool\\rejected") +
+                                                  ": it is a reparse point"))
+        << r.lines[0];
+    EXPECT_EQ(agent->activation().Info().serial, 1u);
+    EXPECT_EQ(s.Ceip(), 1);
+  }
+  // At start: refused with the directory and the reason.
+  auto again = Agent::Open(c);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(absl::StrContains(again.status().message(),
+                                "refusing directory " + s.dir.Sub("spool\\rejected")))
+      << again.status();
+  EXPECT_EQ(ListDir(s.dir.Sub("outside")),
+            std::vector<std::string>{"00000000000000000000-000000-keep"});
+  EXPECT_TRUE(ports::win::WinIo::Exists(s.dir.Sub("spool\\bad.edict")));
+  EXPECT_EQ(s.Ceip(), 1);
+}
+
+TEST(HostileInput, ForgedNamesAndValues) {
+  Endpoint s;
+  const AgentConfig c = s.Config();
+  ports::MemoryAuditSink audit;
+  std::unique_ptr<Agent> agent = Started(c, &audit);
+  ASSERT_NE(agent, nullptr);
+  WriteFileOrDie(s.dir.Sub("spool\\b1.edict"), TestKeys().Bundle(1));
+  ASSERT_EQ(agent->ProcessSpool(true).activated, 1);
+  // U+2028 (a line break to many viewers) and U+202E (right-to-left override) in a name.
+  const std::string name =
+      "x\xe2\x80\xa8"
+      "b9 activated\xe2\x80\xae"
+      ".edict";
+  WriteFileOrDie(s.dir.Sub("spool\\" + name), Tampered(TestKeys().Bundle(9)));
+  SpoolReport r = agent->ProcessSpool(true);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(r.lines[0], "x\\u2028b9 activated\\u202e.edict: bundle rejected"))
+      << r.lines[0];
+  EXPECT_EQ(r.lines[0].find("\xe2\x80"), std::string::npos) << r.lines[0];
+  bool named = false;
+  for (const auto& e : audit.Events()) {
+    named |= e.kind == ports::AuditKind::kRejection &&
+             absl::StartsWith(e.message, "spool file x\\u2028b9 activated\\u202e.edict: ");
+  }
+  EXPECT_TRUE(named);
+  EXPECT_EQ(agent->activation().Info().serial, 1u);
+  EXPECT_EQ(s.Ceip(), 1);
 }
 
 }  // namespace

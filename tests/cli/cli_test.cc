@@ -1,6 +1,8 @@
 // Tests of the command-line mapping (tools/cli): context and query JSON, user choices,
 // answer rendering, edictctl eval arguments, policy loading and the conformance runner.
 // Every expected string is written by hand from docs/policy-format.md.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -16,6 +18,7 @@
 #include "policy/compiler/json.h"
 #include "tools/cli/args.h"
 #include "tools/cli/conformance.h"
+#include "tools/cli/files.h"
 #include "tools/cli/policy.h"
 #include "tools/cli/query.h"
 
@@ -709,6 +712,79 @@ TEST(ConformanceTest, MissingDirectoryFails) {
   const ConformanceResult r = RunConformanceDir("/nonexistent/edict/vectors", out);
   EXPECT_EQ(r.failed, 1);
   EXPECT_THAT(out.str(), HasSubstr("0 passed, 1 failed\n"));
+}
+
+// ---- Capped input (tools/cli/files.h; issue 17) ------------------------------------------
+
+TEST(FilesTest, HumanBytes) {
+  EXPECT_EQ(HumanBytes(0), "0 bytes");
+  EXPECT_EQ(HumanBytes(1), "1 byte");
+  EXPECT_EQ(HumanBytes(1023), "1023 bytes");
+  EXPECT_EQ(HumanBytes(1024), "1 KiB");
+  EXPECT_EQ(HumanBytes(size_t{64} << 10), "64 KiB");
+  EXPECT_EQ(HumanBytes(size_t{512} << 10), "512 KiB");
+  EXPECT_EQ(HumanBytes(size_t{4} << 20), "4 MiB");
+  EXPECT_EQ(HumanBytes((size_t{4} << 20) - 4096), "4092 KiB");
+  EXPECT_EQ(HumanBytes((size_t{4} << 20) + 1), "4096.1 KiB");
+  EXPECT_EQ(HumanBytes(200000000), "190.8 MiB");
+  EXPECT_EQ(HumanBytes(uint64_t{3} << 30), "3 GiB");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+}
+
+TEST(FilesTest, ReadInputFileCapsAndRefuses) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/cli_test_capped.txt";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("0123456789", f);
+  std::fclose(f);
+  absl::StatusOr<std::string> ok = ReadInputFile(path, 10);
+  ASSERT_TRUE(ok.ok()) << Msg(ok.status());
+  EXPECT_EQ(*ok, "0123456789");
+  ReadOptions o;
+  o.what = "a test file";
+  absl::StatusOr<std::string> over = ReadInputFile(path, 9, o);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Msg(over.status()), path +
+                                    ": larger than the 9 bytes limit for a test file (it is "
+                                    "10 bytes)");
+  absl::StatusOr<std::string> d = ReadInputFile(dir, 100);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Msg(d.status()), dir + ": is a directory, not a file");
+  const std::string link = dir + "/cli_test_capped.link";
+  std::remove(link.c_str());
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  EXPECT_TRUE(ReadInputFile(link, 10).ok());
+  ReadOptions no_follow;
+  no_follow.follow_symlinks = false;
+  absl::StatusOr<std::string> l = ReadInputFile(link, 10, no_follow);
+  EXPECT_EQ(l.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Msg(l.status()), link + ": is a symbolic link; not followed");
+  std::remove(link.c_str());
+  absl::StatusOr<std::string> missing = ReadInputFile(dir + "/no_such_file", 100);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Msg(missing.status()), HasSubstr("no_such_file: "));
+}
+
+TEST(FilesTest, ForEachInputLineStreamsAndCapsLines) {
+  const std::string path = ::testing::TempDir() + "/cli_test_lines.txt";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("a\n\nbcd\r\nlast", f);
+  std::fclose(f);
+  std::vector<std::string> lines;
+  absl::Status s = ForEachInputLine(path, 4, [&](size_t n, std::string_view line) {
+    lines.push_back(std::to_string(n) + ":" + std::string(line));
+  });
+  ASSERT_TRUE(s.ok()) << Msg(s);
+  EXPECT_THAT(lines, ::testing::ElementsAre("1:a", "2:", "3:bcd\r", "4:last"));
+  lines.clear();
+  s = ForEachInputLine(path, 3, [&](size_t n, std::string_view line) {
+    lines.push_back(std::to_string(n) + ":" + std::string(line));
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Msg(s), path + ": line 3 is longer than the 3 bytes limit for one line");
+  EXPECT_THAT(lines, ::testing::ElementsAre("1:a", "2:"));
 }
 
 }  // namespace

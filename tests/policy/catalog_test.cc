@@ -1,6 +1,6 @@
-// Catalogue coverage: every row of shared/domain.md (the requirements) exists in the
-// generated catalogue (policy/catalog.h) with the type, default and controllers the
-// domain states; plus structural checks of the generated tables.
+// Catalogue coverage: every setting docs/requirements.md asks for exists in the generated
+// catalogue (policy/catalog.h) with the type, default and controllers the requirements
+// state; plus structural checks of the generated tables.
 #include "policy/catalog.h"
 
 #include <set>
@@ -18,11 +18,11 @@ constexpr uint8_t U = kSetterUser;
 constexpr uint8_t A = kSetterAdmin;
 constexpr uint8_t O = kSetterOrganiser;
 
-// A settings row of domain.md sections 1-3 (and the fixed facts they name).
+// A setting of docs/requirements.md sections 1-5 (and the fixed facts they name).
 struct SettingRow {
   std::string_view id;
   SettingType type;
-  // The default in policy-JSON syntax ("false", "nowhere"), or "" where domain.md does not
+  // The default in policy-JSON syntax ("false", "nowhere"), or "" where the requirements do not
   // state one ("user's choice", "admin's").
   std::string_view default_value;
   uint8_t setters;  // 0 = fixed: nobody may change it
@@ -121,7 +121,7 @@ TEST(CatalogCoverage, EverySettingOfTheDomain) {
       for (size_t i = 0; i < row.values.size(); ++i) EXPECT_EQ(s->values[i], row.values[i]);
     }
   }
-  // Nothing in the catalogue that the domain does not ask for.
+  // Nothing in the catalogue that the requirements do not ask for.
   EXPECT_EQ(catalog::kSettings.size(), DomainSettings().size());
 }
 
@@ -137,7 +137,7 @@ TEST(CatalogCoverage, SettingDetailsTheDomainStates) {
   EXPECT_EQ(Setting("groove.password_reset.managed")->obligations_if_enabled, kNotifyUser);
   EXPECT_EQ(Setting("groove.directory.public")->obligations_if_enabled, kWarnIrreversible);
   EXPECT_EQ(Setting("groove.directory.local_network")->obligations_if_enabled, kWarnIrreversible);
-  // Explanations the domain asks for.
+  // Explanations the requirements ask for.
   EXPECT_NE(Setting("livemeeting.hidden_participant")->caveat.find("not anonymity"),
             std::string_view::npos);
   EXPECT_NE(Setting("groove.proxy_auth")->caveat.find("clear text"), std::string_view::npos);

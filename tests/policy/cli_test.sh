@@ -32,7 +32,7 @@ cat >"$work/broken.json" <<'JSON'
 JSON
 run "$ctl" compile "$work/broken.json" -o "$work/broken.bin"
 [ "$rc" -eq 1 ] || fail "broken policy: exit $rc, want 1"
-grep -qxF "$work/broken.json:2:13: \"serial\" must be a positive integer" "$work/err" ||
+grep -qxF "$work/broken.json:2:13: \"serial\" must be an integer from 1 to 9223372036854775807" "$work/err" ||
   fail "broken policy: serial error missing from stderr: $(cat "$work/err")"
 grep -qxF "$work/broken.json:4:17: unknown setting \"communicator.cepi\"" "$work/err" ||
   fail "broken policy: setting error missing from stderr: $(cat "$work/err")"

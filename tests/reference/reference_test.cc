@@ -1,5 +1,5 @@
 // Unit tests of the reference evaluator: one test per rule of docs/semantics.md, with
-// expectations derived by hand from the contract and from shared/domain.md.
+// expectations derived by hand from the contract and from docs/requirements.md.
 #include "tests/reference/reference.h"
 
 #include <optional>

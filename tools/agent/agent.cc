@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +19,7 @@
 #include "flatbuffers/flatbuffers.h"
 #include "policy/aligned.h"
 #include "policy/compiler/json.h"
+#include "ports/text.h"
 #include "tools/agent/platform.h"
 #include "transport/bundle_generated.h"
 #include "transport/describe.h"
@@ -101,21 +103,35 @@ class ReadOnlyStateStore : public ports::StateStore {
   std::string root_;
 };
 
-// Forwards to two sinks.
+// Forwards to two sinks. While `*context` is not empty (the spool file being handled), each
+// event's message starts with it, so the activation's own rejections name the file.
 class TeeAuditSink : public ports::AuditSink {
  public:
-  TeeAuditSink(std::unique_ptr<ports::AuditSink> a, ports::AuditSink* b)
-      : a_(std::move(a)), b_(b) {}
-  absl::Status Record(const ports::AuditEvent& e) override {
-    absl::Status s = a_->Record(e);
-    if (b_) (void)b_->Record(e);
+  TeeAuditSink(std::unique_ptr<ports::AuditSink> a, ports::AuditSink* b, const std::string* context)
+      : a_(std::move(a)), b_(b), context_(context) {}
+  absl::Status Record(const ports::AuditEvent& event) override {
+    const ports::AuditEvent* e = &event;
+    ports::AuditEvent prefixed;
+    if (context_ && !context_->empty() && !absl::StartsWith(event.message, *context_)) {
+      prefixed = event;
+      prefixed.message = absl::StrCat(*context_, ": ", event.message);
+      e = &prefixed;
+    }
+    absl::Status s = a_->Record(*e);
+    if (b_) (void)b_->Record(*e);
     return s;
   }
 
  private:
   std::unique_ptr<ports::AuditSink> a_;
   ports::AuditSink* b_;
+  const std::string* context_;
 };
+
+// "spool file NAME" with NAME escaped for one line (ports::EscapeForDisplay).
+std::string SpoolFileLabel(const std::string& name) {
+  return absl::StrCat("spool file ", ports::EscapeForDisplay(name));
+}
 
 // Names the spool never processes: hidden files and the usual temporary suffixes, so a
 // writer can use "write to .name or name.tmp, then rename".
@@ -184,6 +200,16 @@ bool LooksComplete(const std::string& bytes, transport::DocumentKind kind) {
   return false;
 }
 
+// Why the configured pinned trust document cannot be used (a missing or unreadable file).
+std::string PinnedTrustProblem(const AgentConfig& config, const absl::Status& read) {
+  return absl::StrCat("the pinned trust document ", config.trust_pinned,
+                      absl::IsNotFound(read)
+                          ? " is missing"
+                          : absl::StrCat(" cannot be read (", read.message(), ")"),
+                      " (trust_pinned): every bundle and trust document is refused until it is "
+                      "installed again");
+}
+
 }  // namespace
 
 std::string SourceStatusBlob(const std::string& url) {
@@ -217,12 +243,25 @@ Agent::~Agent() {
   activation_.reset();  // before the stores it points to
 }
 
+namespace {
+constexpr char kLockHeldPayload[] = "edict.agent/lock-held";
+}  // namespace
+
+bool IsLockHeld(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && s.GetPayload(kLockHeldPayload).has_value();
+}
+
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Open(const AgentConfig& config,
                                                    const AgentHooks& hooks) {
   std::unique_ptr<Agent> a(new Agent());
   a->hooks_ = hooks;
   auto lock = platform::AcquireLock(config);
-  if (!lock.ok()) return lock.status();
+  if (!lock.ok()) {
+    absl::Status s = lock.status();
+    // The lock ports report a held lock (only that) as FailedPrecondition.
+    if (absl::IsFailedPrecondition(s)) s.SetPayload(kLockHeldPayload, absl::Cord("1"));
+    return s;
+  }
   a->lock_ = *std::move(lock);
   if (hooks.clock) {
     a->clock_ = hooks.clock;
@@ -240,14 +279,17 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   native_.clear();
   config_ = config;
 
+  // No directory the agent writes or prunes may be a link or writable by others.
+  if (absl::Status s = platform::CheckAgentDirs(config); !s.ok()) return s;
   auto state = platform::OpenStateStore(config, hooks_.faults);
   if (!state.ok()) return state.status();
   state_ = *std::move(state);
 
   auto sinks = platform::OpenAuditSinks(config, hooks_.faults);
   if (!sinks.ok()) return sinks.status();
-  audit_ = std::make_unique<TeeAuditSink>(
-      std::make_unique<ports::CompositeAuditSink>(*std::move(sinks)), hooks_.extra_audit);
+  audit_ =
+      std::make_unique<TeeAuditSink>(std::make_unique<ports::CompositeAuditSink>(*std::move(sinks)),
+                                     hooks_.extra_audit, &audit_context_);
 
   auto identity = IdentityFromConfig(config);
   if (!identity.ok()) return identity.status();
@@ -273,9 +315,14 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   auto pinned = ReadCapped(config.trust_pinned, config.max_trust_bytes);
   if (pinned.ok()) {
     o.pinned_trust.assign(pinned->begin(), pinned->end());
-  } else if (!absl::IsNotFound(pinned.status())) {
-    Audit(ports::AuditKind::kError, "TRUST_UNREADABLE",
-          absl::StrCat("cannot read the pinned trust document: ", pinned.status().message()));
+  } else {
+    // Every offer is refused (NO_TRUST) until it is back; the stored state stays verified
+    // against the copy stored at enrolment (Activation::Start audits it).
+    o.pinned_trust_unavailable = PinnedTrustProblem(config, pinned.status());
+    if (!absl::IsNotFound(pinned.status())) {
+      Audit(ports::AuditKind::kError, "TRUST_UNREADABLE",
+            absl::StrCat("cannot read the pinned trust document: ", pinned.status().message()));
+    }
   }
   auto activation = transport::Activation::Create(std::move(o));
   if (!activation.ok()) return activation.status();
@@ -357,7 +404,7 @@ std::string Agent::PollOne(size_t i, bool* ok) {
   };
   offer("trust version", trust);
   offer("bundle serial", bundle);
-  return line;
+  return ports::EscapeForDisplay(line);
 }
 #else
 absl::Status Agent::WireSources() {
@@ -412,30 +459,31 @@ absl::Status Agent::Unenroll() {
   return s;
 }
 
-void Agent::Prune(const std::string& dir, int keep) {
-  std::vector<std::string> names;
-  for (std::string& n : platform::ListDir(dir)) {
-    if (!n.empty() && n[0] != '.') names.push_back(std::move(n));
-  }
-  if (static_cast<int>(names.size()) <= keep) return;
-  std::sort(names.begin(), names.end());  // "<20-digit ns>-<seq>-<name>": oldest first
-  for (size_t i = 0; i + keep < names.size(); ++i) {
-    (void)platform::RemoveFile(JoinPath(dir, names[i]));
+void Agent::Prune(const std::string& sub, int keep) {
+  // Through descriptors, never following a link (platform::PruneSubdir).
+  if (absl::Status s = platform::PruneSubdir(config_.spool_dir, sub, keep); !s.ok()) {
+    Audit(ports::AuditKind::kError, absl::IsPermissionDenied(s) ? "UNSAFE_DIR" : "SPOOL_IO",
+          absl::StrCat("not pruned: ", s.message()));
   }
 }
 
 void Agent::MoveAside(const std::string& name, bool accepted) {
-  const std::string sub = JoinPath(config_.spool_dir, accepted ? "processed" : "rejected");
-  platform::MakeSpoolDir(sub);
-  const std::string target =
-      JoinPath(sub, absl::StrFormat("%020d-%06d-%s", absl::ToUnixNanos(clock_->Now()),
-                                    ++move_seq_ % 1000000, name));
-  if (absl::Status moved = platform::RenameFile(JoinPath(config_.spool_dir, name), target);
+  const std::string sub = accepted ? "processed" : "rejected";
+  const std::string target = absl::StrFormat("%020d-%06d-%s", absl::ToUnixNanos(clock_->Now()),
+                                             ++move_seq_ % 1000000, name);
+  if (absl::Status moved = platform::MoveToSubdir(config_.spool_dir, name, sub, target);
       !moved.ok()) {
+    if (absl::IsPermissionDenied(moved) && absl::StartsWith(moved.message(), "refusing")) {
+      // The spool or sub is a link or writable by others: nothing is moved there, and the file
+      // stays (removing it would lose it).
+      Audit(ports::AuditKind::kError, "UNSAFE_DIR",
+            absl::StrCat(SpoolFileLabel(name), " left in the spool: ", moved.message()));
+      return;
+    }
     // Could not move: remove it so it is not reprocessed for ever (its fate is audited).
-    if (!platform::RemoveFile(JoinPath(config_.spool_dir, name)).ok()) {
+    if (!platform::RemoveEntry(config_.spool_dir, name).ok()) {
       Audit(ports::AuditKind::kError, "SPOOL_IO",
-            absl::StrCat("cannot move or remove spool file ", name, ": ", moved.message()));
+            absl::StrCat("cannot move or remove ", SpoolFileLabel(name), ": ", moved.message()));
     }
     return;
   }
@@ -444,19 +492,42 @@ void Agent::MoveAside(const std::string& name, bool accepted) {
 
 Agent::Fate Agent::HandleFile(const std::string& name, SpoolReport* report) {
   const std::string path = JoinPath(config_.spool_dir, name);
-  auto line = [&](auto&&... parts) { report->lines.push_back(absl::StrCat(name, ": ", parts...)); };
+  // One line per file, escaped: a name or value with a newline or NUL cannot forge or cut it.
+  auto line = [&](auto&&... parts) {
+    report->lines.push_back(ports::EscapeForDisplay(absl::StrCat(name, ": ", parts...)));
+  };
+  // Every audit event while this file is handled names it (the activation's own too).
+  struct Context {
+    std::string* slot;
+    ~Context() { slot->clear(); }
+  } context{&audit_context_};
+  audit_context_ = SpoolFileLabel(name);
   FileStat st;
   if (!StatFile(path, &st)) return Fate::kGone;
-  if (!st.regular) {
-    Audit(ports::AuditKind::kRejection, "NOT_A_DOCUMENT",
-          absl::StrCat("spool entry ", name, " is not a regular file"));
-    MoveAside(name, false);
+  const size_t cap = std::max(config_.max_bundle_bytes, config_.max_trust_bytes);
+  // Never blocks (a FIFO is not opened for reading, a link not followed); capped by fstat
+  // before anything is read.
+  auto bytes = ReadCapped(path, cap);
+  if (!bytes.ok() && absl::IsNotFound(bytes.status())) return Fate::kGone;
+  if (!bytes.ok() && absl::IsFailedPrecondition(bytes.status())) {
+    // Not a regular file (FIFO, device, socket, directory, symbolic link): refused and left
+    // where it is; it is not read, moved or followed.
+    Audit(ports::AuditKind::kRejection, "NOT_A_REGULAR_FILE",
+          absl::StrCat(SpoolFileLabel(name), ": ", bytes.status().message(),
+                       "; refused and left in the spool"));
     ++report->rejected;
-    line("rejected (not a regular file)");
+    line("refused (", bytes.status().message(), "); left in the spool");
     return Fate::kDone;
   }
-  const size_t cap = std::max(config_.max_bundle_bytes, config_.max_trust_bytes);
-  auto bytes = ReadCapped(path, cap);
+  if (!bytes.ok() && absl::IsResourceExhausted(bytes.status())) {
+    Audit(ports::AuditKind::kRejection, "ERR_TOO_LARGE",
+          absl::StrCat(SpoolFileLabel(name), ": ", bytes.status().message()));
+    retry_after_.erase(name);
+    MoveAside(name, false);
+    ++report->rejected;
+    line("rejected: ERR_TOO_LARGE (", bytes.status().message(), ")");
+    return Fate::kDone;
+  }
   if (!bytes.ok()) {
     ++report->retry;
     retry_after_[name] = clock_->Monotonic() + absl::Seconds(config_.retry_seconds);
@@ -485,7 +556,7 @@ Agent::Fate Agent::HandleFile(const std::string& name, SpoolReport* report) {
     r.code = "NOT_A_DOCUMENT";
     r.status = absl::InvalidArgumentError("neither a bundle (EDB1) nor a trust document (EDT1)");
     Audit(ports::AuditKind::kRejection, r.code,
-          absl::StrCat("spool file ", name, ": ", r.status.message()));
+          absl::StrCat(SpoolFileLabel(name), ": ", r.status.message()));
   }
   if (r.retryable) {
     ++report->retry;
@@ -498,7 +569,13 @@ Agent::Fate Agent::HandleFile(const std::string& name, SpoolReport* report) {
   MoveAside(name, ok);
   if (ok) {
     ++report->activated;
-    line(what, " ", r.serial, " activated");
+    const absl::Status enforced = activation_->native_error();
+    if (enforced.ok()) {
+      line(what, " ", r.serial, " activated");
+    } else {
+      line(what, " ", r.serial, " activated but not enforced (", enforced.message(),
+           "); will retry");
+    }
   } else {
     ++report->rejected;
     line(what, " rejected: ", r.code, " (", r.status.message(), ")");
@@ -508,6 +585,21 @@ Agent::Fate Agent::HandleFile(const std::string& name, SpoolReport* report) {
 
 void Agent::ProcessNames(const std::vector<std::string>& names, SpoolReport* report,
                          std::map<std::string, Fate>* fates) {
+  if (names.empty()) return;
+  // A directory swapped for a link (or opened to others) since the start: nothing is read,
+  // moved or pruned; every file waits for a retry, the active policy stays.
+  if (absl::Status s = platform::CheckAgentDirs(config_); !s.ok()) {
+    Audit(ports::AuditKind::kError, "UNSAFE_DIR",
+          absl::StrCat(s.message(), "; spool not processed, the active policy stays"));
+    report->lines.push_back(ports::EscapeForDisplay(
+        absl::StrCat("spool not processed: ", s.message(), "; will retry")));
+    for (const std::string& n : names) {
+      ++report->retry;
+      retry_after_[n] = clock_->Monotonic() + absl::Seconds(config_.retry_seconds);
+      if (fates) (*fates)[n] = Fate::kRetry;
+    }
+    return;
+  }
   struct Item {
     std::string name;
     bool trust = false;
@@ -557,7 +649,8 @@ SpoolReport Agent::ProcessSpool(bool settle) {
     if (!StatFile(JoinPath(config_.spool_dir, n), &now)) continue;
     if (settle && !(now == before[n])) {
       ++report.deferred;
-      report.lines.push_back(absl::StrCat(n, ": still changing, left for the next pass"));
+      report.lines.push_back(
+          ports::EscapeForDisplay(absl::StrCat(n, ": still changing, left for the next pass")));
       continue;
     }
     auto it = retry_after_.find(n);
@@ -602,7 +695,7 @@ bool Agent::Reload(absl::Status* fatal) {
 }
 
 absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
-  platform::MakeSpoolDir(config_.spool_dir);
+  if (absl::Status s = platform::MakeSpoolDir(config_.spool_dir); !s.ok()) return s;
   if (absl::Status s = watcher.Watch(config_.spool_dir); !s.ok()) return s;
 
   // Per-file readiness: a file is processed once it was closed after writing (or moved in,
@@ -647,8 +740,23 @@ absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
   const absl::Duration settle = absl::Milliseconds(config_.settle_ms);
   // How often a file without a close notification is checked for writers.
   const absl::Duration writer_check = std::max(settle, absl::Milliseconds(100));
+  // A native store that could not be written is retried every retry_seconds.
+  absl::Duration native_retry_at = absl::InfiniteDuration();
+  auto schedule_native_retry = [&]() {
+    if (activation_->native_error().ok()) {
+      native_retry_at = absl::InfiniteDuration();
+    } else if (native_retry_at == absl::InfiniteDuration()) {
+      native_retry_at = clock_->Monotonic() + absl::Seconds(config_.retry_seconds);
+    }
+  };
   absl::Status result;
   for (;;) {
+    schedule_native_retry();
+    if (clock_->Monotonic() >= native_retry_at) {
+      native_retry_at = absl::InfiniteDuration();
+      (void)activation_->Rematerialise();  // audited either way
+      continue;
+    }
     // Pull sources that are due: poll (bounded by the fetch timeouts) and offer.
     for (size_t i = 0; i < sources_.size(); ++i) {
 #ifdef EDICT_AGENT_PULL
@@ -663,6 +771,9 @@ absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
 #ifdef EDICT_AGENT_PULL
     for (const auto& src : sources_) next = std::min(next, src->Wait(now));
 #endif
+    if (native_retry_at != absl::InfiniteDuration()) {
+      next = std::min(next, native_retry_at - now);
+    }
     std::vector<std::string> ready;
     for (auto it = pending.begin(); it != pending.end();) {
       const std::string path = JoinPath(config_.spool_dir, it->first);
@@ -752,7 +863,11 @@ absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config) {
   auto store = OpenReadOnlyStateStore(config.state_dir);
   transport::LoadActiveStateOptions o;
   auto pinned = ReadCapped(config.trust_pinned, config.max_trust_bytes);
-  if (pinned.ok()) o.pinned_trust.assign(pinned->begin(), pinned->end());
+  if (pinned.ok()) {
+    o.pinned_trust.assign(pinned->begin(), pinned->end());
+  } else {
+    o.pinned_trust_unavailable = PinnedTrustProblem(config, pinned.status());
+  }
   auto identity = IdentityFromConfig(config);
   if (identity.ok()) {
     o.identity = transport::EndpointIdentity{(*identity)->tenant(), (*identity)->device_id(),
@@ -825,7 +940,7 @@ absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config) {
 namespace {
 std::string Time(int64_t t) {
   if (t == 0) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+  return transport::Rfc3339(t);
 }
 }  // namespace
 

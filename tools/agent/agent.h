@@ -42,6 +42,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLocked = 3;  // another agent holds the instance lock
 
+// True for the error Agent::Open returns when another agent holds the instance lock (the
+// only start-up failure that exits kExitLocked).
+bool IsLockHeld(const absl::Status& s);
+
 // Test and debugging hooks (all optional, not owned).
 struct AgentHooks {
   ports::FaultInjector* faults = nullptr;   // state store, audit file, native stores
@@ -138,7 +142,8 @@ class Agent {
   void ProcessNames(const std::vector<std::string>& names, SpoolReport* report,
                     std::map<std::string, Fate>* fates);
   void MoveAside(const std::string& name, bool accepted);
-  void Prune(const std::string& dir, int keep);
+  // Keeps the newest `keep` files of spool subdirectory `sub` (processed, rejected).
+  void Prune(const std::string& sub, int keep);
   // Creates the pull sources of config_.sources and restores their saved status
   // (InvalidArgument naming the source when one cannot be created).
   absl::Status WireSources();
@@ -163,6 +168,8 @@ class Agent {
   // Declared after activation_ and audit_: destroyed before them.
   std::vector<std::unique_ptr<transport::pull::PullSource>> sources_;
   uint64_t move_seq_ = 0;
+  // "spool file NAME" while HandleFile runs: prefixed to every audit message (TeeAuditSink).
+  std::string audit_context_;
   // Files a previous pass left for a retry: name -> earliest retry time (monotonic).
   std::map<std::string, absl::Duration> retry_after_;
 };

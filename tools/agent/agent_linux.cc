@@ -24,6 +24,8 @@
 #include "ports/linux/linux_instance_lock.h"
 #include "ports/linux/linux_state_store.h"
 #include "ports/linux/managed_json_store.h"
+#include "ports/linux/posix_io.h"
+#include "ports/linux/safe_dir.h"
 #include "tools/agent/agent.h"
 #include "tools/agent/platform.h"
 
@@ -54,23 +56,7 @@ bool StatFile(const std::string& path, FileStat* out) {
 }
 
 absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Errno(errno, "open", path);
-  std::string out;
-  char buf[65536];
-  while (out.size() <= cap) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return Errno(e, "read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(std::min<size_t>(n, cap + 1 - out.size())));
-  }
-  ::close(fd);
-  return out;
+  return ports::posix::ReadRegularFile(AT_FDCWD, path, cap, path);
 }
 
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -85,16 +71,79 @@ std::vector<std::string> ListDir(const std::string& dir) {
   return out;
 }
 
-void MakeSpoolDir(const std::string& path) { ::mkdir(path.c_str(), 0750); }
+absl::Status CheckAgentDir(const std::string& path) {
+  absl::Status s = ports::posix::CheckSafeDir(path);
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
+}
 
-absl::Status RenameFile(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return Errno(errno, "rename", from);
+absl::Status CheckAgentDirs(const AgentConfig& config) {
+  using ports::posix::CheckSafeDirTree;
+  for (const std::string& dir : {config.spool_dir, JoinPath(config.spool_dir, "processed"),
+                                 JoinPath(config.spool_dir, "rejected"), config.state_dir,
+                                 ports::posix::DirName(config.audit_file)}) {
+    if (absl::Status s = CheckAgentDir(dir); !s.ok()) return s;
+  }
+  // Native stores: every directory below native_root down to where the files are written.
+  std::vector<std::string> native;
+  if (config.managed_json) {
+    std::vector<std::string> dirs;
+    for (const JsonTarget& t : config.managed_json_targets) {
+      dirs.push_back(t.dir.empty() ? absl::StrCat("etc/", t.name, "/policies") : t.dir);
+    }
+    if (config.managed_json_targets.empty()) {
+      dirs = {"etc/chromium/policies", "etc/opt/chrome/policies"};
+    }
+    for (const std::string& d : dirs) {
+      native.push_back(d + "/managed");
+      native.push_back(d + "/recommended");
+    }
+  }
+  if (config.dconf) {
+    native.push_back(absl::StrCat("etc/dconf/db/", config.dconf_db, ".d/locks"));
+    native.push_back("etc/dconf/profile");
+  }
+  for (const std::string& rel : native) {
+    if (absl::Status s = CheckSafeDirTree(config.native_root, rel); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
-absl::Status RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0) return Errno(errno, "unlink", path);
-  return absl::OkStatus();
+absl::Status MakeSpoolDir(const std::string& path) {
+  return ports::posix::SafeDir::Open(path, /*create=*/true, 0750).status();
+}
+
+absl::Status MoveToSubdir(const std::string& dir, const std::string& name, const std::string& sub,
+                          const std::string& new_name) {
+  auto from = ports::posix::SafeDir::Open(dir);
+  if (!from.ok()) return from.status();
+  auto to = from->Sub(sub, /*create=*/true, 0750);
+  if (!to.ok()) return to.status();
+  return from->RenameTo(name, *to, new_name);
+}
+
+absl::Status RemoveEntry(const std::string& dir, const std::string& name) {
+  auto d = ports::posix::SafeDir::Open(dir);
+  if (!d.ok()) return d.status();
+  return d->Unlink(name);
+}
+
+absl::Status PruneSubdir(const std::string& dir, const std::string& sub, int keep) {
+  auto parent = ports::posix::SafeDir::Open(dir);
+  if (!parent.ok()) return absl::IsNotFound(parent.status()) ? absl::OkStatus() : parent.status();
+  auto d = parent->Sub(sub);
+  if (!d.ok()) return absl::IsNotFound(d.status()) ? absl::OkStatus() : d.status();
+  std::vector<std::string> names;
+  for (std::string& n : d->List()) {
+    if (!n.empty() && n[0] != '.') names.push_back(std::move(n));
+  }
+  if (static_cast<int>(names.size()) <= keep) return absl::OkStatus();
+  std::sort(names.begin(), names.end());  // "<20-digit ns>-<seq>-<name>": oldest first
+  absl::Status result;
+  for (size_t i = 0; i + keep < names.size(); ++i) {
+    absl::Status s = d->Unlink(names[i]);
+    if (result.ok() && !s.ok()) result = s;
+  }
+  return result;
 }
 
 absl::StatusOr<std::unique_ptr<ports::InstanceLock>> AcquireLock(const AgentConfig& config) {

@@ -18,6 +18,7 @@
 #include "ports/windows/win_identity.h"
 #include "ports/windows/win_instance_lock.h"
 #include "ports/windows/win_io.h"
+#include "ports/windows/win_safe_dir.h"
 #include "ports/windows/win_state_store.h"
 #include "tools/agent/agent.h"
 #include "tools/agent/platform.h"
@@ -57,25 +58,7 @@ bool StatFile(const std::string& path, FileStat* out) {
 }
 
 absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap) {
-  // Every share mode: a reader never blocks the daemon's renames nor a writer.
-  HANDLE h = ::CreateFileW(Widen(path).c_str(), GENERIC_READ,
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                           OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
-  if (h == INVALID_HANDLE_VALUE) return Win32ErrorStatus(::GetLastError(), "open", path);
-  std::string out;
-  char buf[65536];
-  while (out.size() <= cap) {
-    DWORD n = 0;
-    if (!::ReadFile(h, buf, sizeof(buf), &n, nullptr)) {
-      const DWORD e = ::GetLastError();
-      ::CloseHandle(h);
-      return Win32ErrorStatus(e, "read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, std::min<size_t>(n, cap + 1 - out.size()));
-  }
-  ::CloseHandle(h);
-  return out;
+  return ports::win::ReadRegularFile(path, cap);
 }
 
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -91,22 +74,71 @@ std::vector<std::string> ListDir(const std::string& dir) {
   return out;
 }
 
-void MakeSpoolDir(const std::string& path) {
-  (void)ports::win::WinIo(nullptr).MakeDirs(path, kSpoolSddl);
+absl::Status CheckAgentDir(const std::string& path) {
+  absl::Status s = ports::win::CheckSafeDir(path);
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
-absl::Status RenameFile(const std::string& from, const std::string& to) {
-  if (!::MoveFileExW(Widen(from).c_str(), Widen(to).c_str(), MOVEFILE_WRITE_THROUGH)) {
+absl::Status CheckAgentDirs(const AgentConfig& config) {
+  // The registry store has no directories; the rest are the agent's own.
+  for (const std::string& dir : {config.spool_dir, JoinPath(config.spool_dir, "processed"),
+                                 JoinPath(config.spool_dir, "rejected"), config.state_dir,
+                                 ports::win::DirName(config.audit_file)}) {
+    if (dir.empty()) continue;
+    if (absl::Status s = CheckAgentDir(dir); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeSpoolDir(const std::string& path) {
+  (void)ports::win::WinIo(nullptr).MakeDirs(path, kSpoolSddl);
+  return ports::win::CheckSafeDir(path);
+}
+
+absl::Status MoveToSubdir(const std::string& dir, const std::string& name, const std::string& sub,
+                          const std::string& new_name) {
+  if (absl::Status s = ports::win::CheckSafeDir(dir); !s.ok()) return s;
+  const std::string to_dir = JoinPath(dir, sub);
+  if (absl::Status s = MakeSpoolDir(to_dir); !s.ok()) return s;
+  const std::string from = JoinPath(dir, name);
+  // Renaming a reparse point moves the link itself, never its target.
+  if (!::MoveFileExW(Widen(from).c_str(), Widen(JoinPath(to_dir, new_name)).c_str(),
+                     MOVEFILE_WRITE_THROUGH)) {
     return Win32ErrorStatus(::GetLastError(), "rename", from);
   }
   return absl::OkStatus();
 }
 
-absl::Status RemoveFile(const std::string& path) {
+absl::Status RemoveEntry(const std::string& dir, const std::string& name) {
+  if (absl::Status s = ports::win::CheckSafeDir(dir); !s.ok()) return s;
+  const std::string path = JoinPath(dir, name);
   if (!::DeleteFileW(Widen(path).c_str())) {
     return Win32ErrorStatus(::GetLastError(), "delete", path);
   }
   return absl::OkStatus();
+}
+
+absl::Status PruneSubdir(const std::string& dir, const std::string& sub, int keep) {
+  const std::string path = JoinPath(dir, sub);
+  for (const std::string& d : {dir, path}) {
+    absl::Status s = ports::win::CheckSafeDir(d);
+    if (absl::IsNotFound(s)) return absl::OkStatus();
+    if (!s.ok()) return s;
+  }
+  std::vector<std::string> names;
+  for (std::string& n : ListDir(path)) {
+    if (!n.empty() && n[0] != '.') names.push_back(std::move(n));
+  }
+  if (static_cast<int>(names.size()) <= keep) return absl::OkStatus();
+  std::sort(names.begin(), names.end());  // "<20-digit ns>-<seq>-<name>": oldest first
+  absl::Status result;
+  for (size_t i = 0; i + keep < names.size(); ++i) {
+    const std::string f = JoinPath(path, names[i]);
+    if (!::DeleteFileW(Widen(f).c_str()) && result.ok()) {
+      result = Win32ErrorStatus(::GetLastError(), "delete", f);
+    }
+  }
+  return result;
 }
 
 absl::StatusOr<std::unique_ptr<ports::InstanceLock>> AcquireLock(const AgentConfig& config) {

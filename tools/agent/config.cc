@@ -1,11 +1,19 @@
 #include "tools/agent/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,7 +23,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "ports/text.h"
 #include "tools/cli/query.h"
 
 namespace edict::agent {
@@ -147,6 +158,55 @@ PullSourceSpec* SourceNamed(AgentConfig* c, const std::string& name) {
   return &c->sources.back();
 }
 
+// Refuses what a text editor would not show faithfully: control characters (tab is
+// whitespace) and ill-formed UTF-8.
+absl::Status CheckLineText(absl::string_view raw, absl::string_view label, int line_no) {
+  for (char ch : raw) {
+    const auto u = static_cast<unsigned char>(ch);
+    if ((u < 0x20 && ch != '\t') || u == 0x7f) {
+      return Bad(label, line_no,
+                 absl::StrFormat("control character 0x%02X (only printable text is allowed)", u));
+    }
+  }
+  if (!ports::IsValidUtf8(raw)) return Bad(label, line_no, "not valid UTF-8");
+  return absl::OkStatus();
+}
+
+// Quoting (docs/agent.md "Configuration"): a value wholly wrapped in matching double or
+// single quotes is the text between them (no escapes; it cannot contain its quote character);
+// a quote anywhere else, an inline comment and an unquoted empty value are errors, so `tenant =
+// "contoso"` means contoso and nothing parses into a value the admin did not mean.
+absl::Status Unquote(const std::string& v, absl::string_view label, int line_no,
+                     const std::string& key, std::string* out) {
+  if (v.empty()) {
+    return Bad(label, line_no,
+               absl::StrCat("empty value for ", key,
+                            " (remove the line for the default; \"\" means empty on purpose)"));
+  }
+  const bool wrapped =
+      v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front();
+  const std::string inner = wrapped ? v.substr(1, v.size() - 2) : v;
+  if (inner.find_first_of(wrapped ? std::string(1, v.front()) : std::string("\"'")) !=
+      std::string::npos) {
+    return Bad(label, line_no,
+               absl::StrCat("bad value for ", key,
+                            ": a quote must wrap the whole value (`key = \"value\"`, no escapes) "
+                            "or not appear at all"));
+  }
+  if (!wrapped) {
+    for (size_t i = 1; i < inner.size(); ++i) {
+      if (inner[i] == '#' && (inner[i - 1] == ' ' || inner[i - 1] == '\t')) {
+        return Bad(label, line_no,
+                   absl::StrCat("bad value for ", key,
+                                ": comments go on their own line (a '#' after a space is not "
+                                "part of any value; quote the value if it is meant)"));
+      }
+    }
+  }
+  *out = inner;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out) {
@@ -195,15 +255,42 @@ AgentConfig DefaultConfig() {
 absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label) {
   AgentConfig c = DefaultConfig();
   cli::OwnedContext ctx;
+  if (text.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": larger than ", kMaxConfigBytes, " bytes, the configuration cap"));
+  }
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");  // a UTF-8 byte order mark (Windows editors)
+  std::map<std::string, int> seen;             // key -> line of its first setting
   int line_no = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
     ++line_no;
+    absl::ConsumeSuffix(&raw, "\r");  // CRLF line ends
+    if (raw.size() > kMaxConfigLineBytes) {
+      return Bad(label, line_no, absl::StrCat("line longer than ", kMaxConfigLineBytes, " bytes"));
+    }
+    if (absl::Status s = CheckLineText(raw, label, line_no); !s.ok()) return s;
     const std::string line = Trim(raw);
     if (line.empty() || line[0] == '#') continue;
     const size_t eq = line.find('=');
     if (eq == std::string::npos) return Bad(label, line_no, "expected 'key = value'");
     const std::string key = Trim(absl::string_view(line).substr(0, eq));
-    const std::string v = Trim(absl::string_view(line).substr(eq + 1));
+    if (key.empty()) return Bad(label, line_no, "expected 'key = value' (the key is missing)");
+    std::string v;
+    if (absl::Status s =
+            Unquote(Trim(absl::string_view(line).substr(eq + 1)), label, line_no, key, &v);
+        !s.ok()) {
+      return s;
+    }
+    const bool repeatable = key == "managed_json_target" ||
+                            (absl::StartsWith(key, "source.") && absl::EndsWith(key, ".pin"));
+    if (!repeatable) {
+      auto [it, first] = seen.emplace(key, line_no);
+      if (!first) {
+        return Bad(label, line_no,
+                   absl::StrCat("duplicate key '", key, "' (first set on line ", it->second,
+                                "; only managed_json_target and source.NAME.pin repeat)"));
+      }
+    }
     auto bad_value = [&](absl::string_view want) {
       return Bad(label, line_no, absl::StrCat("bad value '", v, "' for ", key, ": ", want));
     };
@@ -409,19 +496,87 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
 }
 
 absl::StatusOr<AgentConfig> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto not_regular = [&](bool directory) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a regular file (", directory ? "a directory" : "a FIFO, socket or device",
+        "); the configuration must be a file"));
+  };
+  // Only a regular file is read (a symbolic link to one is fine), at most kMaxConfigBytes.
+  // What stat says is not one is not even opened (opening a device can have effects); the
+  // open is non-blocking, so a FIFO swapped in meanwhile cannot hang the agent, and the
+  // descriptor's fstat decides.
+#ifdef _WIN32
+  struct _stat64 pre;
+  if (::_stat64(path.c_str(), &pre) == 0 && (pre.st_mode & _S_IFMT) != _S_IFREG) {
+    return not_regular((pre.st_mode & _S_IFMT) == _S_IFDIR);
+  }
+#else
+  struct stat pre;
+  if (::stat(path.c_str(), &pre) == 0 && !S_ISREG(pre.st_mode)) {
+    return not_regular(S_ISDIR(pre.st_mode));
+  }
+#endif
+#ifdef _WIN32
+  const int fd = ::_open(path.c_str(), _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+#else
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+#endif
+  if (fd < 0) {
     const int e = errno;
-    if (e == ENOENT) return absl::NotFoundError(absl::StrCat("no config file ", path));
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot read config file ", path, ": ", std::strerror(e)));
+    if (e == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open: ", std::strerror(e)));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > (1 << 20)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() {
+#ifdef _WIN32
+      ::_close(fd);
+#else
+      ::close(fd);
+#endif
+    }
+  } closer{fd};
+#ifdef _WIN32
+  struct _stat64 st;
+  const bool stat_ok = ::_fstat64(fd, &st) == 0;
+  const bool regular = stat_ok && (st.st_mode & _S_IFMT) == _S_IFREG;
+  const bool directory = stat_ok && (st.st_mode & _S_IFMT) == _S_IFDIR;
+#else
+  struct stat st;
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const bool regular = stat_ok && S_ISREG(st.st_mode);
+  const bool directory = stat_ok && S_ISDIR(st.st_mode);
+#endif
+  if (!stat_ok) {
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot stat: ", std::strerror(errno)));
   }
-  return ParseConfig(text.str(), path);
+  if (!regular) return not_regular(directory);
+  if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", kMaxConfigBytes,
+                                                   " bytes, the configuration cap (", st.st_size,
+                                                   " bytes)"));
+  }
+  std::string text;
+  char buf[16384];
+  for (;;) {
+#ifdef _WIN32
+    const int n = ::_read(fd, buf, sizeof(buf));
+#else
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+#endif
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::PermissionDeniedError(
+          absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": larger than ", kMaxConfigBytes, " bytes, the configuration cap"));
+    }
+  }
+  return ParseConfig(text, path);
 }
 
 }  // namespace edict::agent

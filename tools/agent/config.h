@@ -104,13 +104,24 @@ AgentConfig DefaultConfig();
 // Parses a public key pin: 64 hex digits or "sha256/<base64>" (the HPKP form).
 bool ParsePin(absl::string_view text, std::array<uint8_t, 32>* out);
 
+// Caps on the configuration file (docs/agent.md "Configuration").
+inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+inline constexpr size_t kMaxConfigLineBytes = 4096;
+
 // Parses configuration text. Blank lines and lines starting with '#' are ignored; every
-// other line is `key = value` (spaces around '=' and at the ends are trimmed; values are not
-// quoted). Unknown keys and malformed values are errors naming the line (InvalidArgument).
+// other line is `key = value` (spaces around '=' and at the ends are trimmed). A value wholly
+// wrapped in matching double or single quotes is the text between them; a quote anywhere
+// else, an inline comment, an unquoted empty value, a control character, ill-formed UTF-8,
+// a line over kMaxConfigLineBytes, an unknown key, a key set twice (except the repeatable
+// managed_json_target and source.NAME.pin) and a malformed value are errors
+// "label:line: reason" (InvalidArgument).
 absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_view label);
 
-// Reads and parses `path`. A missing file is NotFound (the caller decides whether defaults
-// are acceptable).
+// Reads and parses `path`: a regular file (or a link to one) of at most kMaxConfigBytes,
+// opened without blocking. A missing file is NotFound (the caller decides whether defaults are
+// acceptable); one that cannot be opened or read is PermissionDenied; a directory, FIFO,
+// device or oversized file, and every parse error, are InvalidArgument. Messages start with
+// the path.
 absl::StatusOr<AgentConfig> LoadConfig(const std::string& path);
 
 }  // namespace edict::agent

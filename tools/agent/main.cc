@@ -9,8 +9,6 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +18,7 @@
 #include "tools/agent/agent.h"
 #include "tools/agent/config.h"
 #include "tools/cli/args.h"
+#include "tools/cli/files.h"
 #include "tools/cli/policy.h"
 #include "tools/cli/query.h"
 #include "tools/cli/strings.h"
@@ -53,8 +52,10 @@ constexpr char kUsage[] =
     "               if that file does not exist). Every key: docs/agent.md, docs/windows.md.\n"
     "`edict-agent <command> --help` describes a command.\n"
     "\n"
-    "Exit status: 0 ok; 1 failure; 2 usage or configuration error; 3 another agent is\n"
-    "running (the single-instance lock is held).\n";
+    "Exit status: 0 ok; 1 failure (also any start-up failure but a held lock); 2 usage or\n"
+    "configuration error (the file named by --config missing, unreadable, not a regular\n"
+    "file, or not parsing: reported as FILE:LINE: reason); 3 another agent is running (the\n"
+    "single-instance lock is held).\n";
 
 constexpr char kRunHelp[] =
     "usage: edict-agent [--config FILE] run\n"
@@ -90,8 +91,10 @@ constexpr char kUsage[] =
     "               file does not exist). Every key: docs/agent.md.\n"
     "`edict-agent <command> --help` describes a command.\n"
     "\n"
-    "Exit status: 0 ok; 1 failure; 2 usage or configuration error; 3 another agent is\n"
-    "running (the single-instance lock is held).\n";
+    "Exit status: 0 ok; 1 failure (also any start-up failure but a held lock); 2 usage or\n"
+    "configuration error (the file named by --config missing, unreadable, not a regular\n"
+    "file, or not parsing: reported as FILE:LINE: reason); 3 another agent is running (the\n"
+    "single-instance lock is held).\n";
 
 constexpr char kRunHelp[] =
     "usage: edict-agent [--config FILE] run\n"
@@ -105,7 +108,8 @@ constexpr char kRunHelp[] =
     "ending in .tmp, .part, .partial or ~ are ignored (write there, then rename). Processed\n"
     "files move to spool_dir/processed/, refused ones to spool_dir/rejected/ (the newest\n"
     "processed_keep / rejected_keep are kept); files that failed for a transient reason (disk\n"
-    "full, read-only state) stay and are retried after retry_seconds.\n"
+    "full, read-only state) stay and are retried after retry_seconds; so is a native store\n"
+    "that could not be written (a problem in status until it holds the active policy).\n"
     "Pull sources (source.NAME.url, docs/agent.md) are polled on their schedule: the first\n"
     "poll within poll_splay seconds, then every poll_interval + U[0, poll_jitter) seconds,\n"
     "with exponential backoff after failures and Retry-After honoured.\n"
@@ -127,8 +131,10 @@ constexpr char kOnceHelp[] =
     "source's status is saved in the state directory (ETag, digests) and shown by status.\n"
     "Prints one line per spool file, one per source (its result: OK, NOT_MODIFIED, UNCHANGED\n"
     "or a PULL_* code; then each offered document's result, activated or an ERR_* code) and a\n"
-    "summary. Exit 0 if the agent started and every poll and offer succeeded; 1 otherwise;\n"
-    "2 usage or configuration error; 3 another agent holds the lock.\n";
+    "summary. Exit 0 if the agent started, nothing was rejected or left for a retry, every\n"
+    "native store holds the active policy and every poll and offer succeeded; 1 otherwise\n"
+    "(a native store that could not be written is retried at the next once); 2 usage or\n"
+    "configuration error; 3 another agent holds the lock.\n";
 
 constexpr char kStatusHelp[] =
     "usage: edict-agent [--config FILE] status [--json]\n"
@@ -174,11 +180,13 @@ int Usage(const char* message) {
   return kExitUsage;
 }
 
+// Only the default file may be missing (built-in defaults); any other failure to read or
+// parse the configuration is a configuration error (exit 2) and nothing is touched.
 absl::StatusOr<AgentConfig> Config(const std::string& path, bool explicit_path) {
   auto c = LoadConfig(path);
   if (c.ok()) return c;
   if (absl::IsNotFound(c.status()) && !explicit_path) return ParseConfig("", "");
-  return c.status();
+  return absl::InvalidArgumentError(c.status().message());
 }
 
 int Pid() {
@@ -192,7 +200,7 @@ int Pid() {
 int RunDaemon(const AgentConfig& config, bool once) {
   auto agent = Agent::Open(config);
   if (!agent.ok()) {
-    if (absl::IsFailedPrecondition(agent.status())) {
+    if (IsLockHeld(agent.status())) {
       std::fprintf(stderr, "edict-agent: not starting: %s\n",
                    std::string(agent.status().message()).c_str());
       return kExitLocked;
@@ -219,12 +227,19 @@ int RunDaemon(const AgentConfig& config, bool once) {
       std::printf("%s\n", l.c_str());
     }
     const transport::ActiveStateInfo info = (*agent)->activation().Info();
+    const absl::Status enforced = (*agent)->activation().native_error();
+    if (!enforced.ok()) {
+      std::printf("not enforced: %s\n", std::string(enforced.message()).c_str());
+    }
     std::printf(
         "activated %d, rejected %d, deferred %d, retry %d; active serial %llu, trust "
         "version %llu\n",
         r.activated, r.rejected, r.deferred, r.retry, static_cast<unsigned long long>(info.serial),
         static_cast<unsigned long long>(info.trust_version));
-    return started.ok() && pulled_ok ? kExitOk : kExitFailure;
+    // Exit 1 when anything was refused, left for a retry or not enforced (docs/agent.md).
+    const bool all_ok =
+        started.ok() && pulled_ok && enforced.ok() && r.rejected == 0 && r.retry == 0;
+    return all_ok ? kExitOk : kExitFailure;
   }
   std::fprintf(stderr, "edict-agent: running (pid %d), watching %s\n", Pid(),
                config.spool_dir.c_str());
@@ -268,35 +283,28 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
   const ExplainDetail detail =
       parsed->candidates ? ExplainDetail::kWithCandidates : ExplainDetail::kSentence;
   if (!parsed->batch.empty()) {
-    std::string text;
-    if (parsed->batch == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-      auto data = cli::ReadFile(parsed->batch);
-      if (!data.ok()) {
-        std::fprintf(stderr, "edict-agent: %s\n", std::string(data.status().message()).c_str());
-        return kExitFailure;
-      }
-      text = *std::move(data);
-    }
+    // Streamed line by line through the command line's one capped reader (tools/cli/files.h):
+    // a regular file or standard input, memory bounded by the line cap.
     int failures = 0;
-    size_t start = 0;
-    while (start <= text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + start, end - start);
-      start = end + 1;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty()) continue;
-      auto q = cli::ParseQueryText(line);
-      if (!q.ok()) {
-        ++failures;
-        std::printf("%s\n", cli::RenderError(cli::MessageOf(q.status())).c_str());
-        continue;
-      }
-      const cli::Answer a = cli::Evaluate(snapshot, *q);
-      std::printf("%s\n",
-                  (explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a)).c_str());
+    const absl::Status read = cli::ForEachInputLine(
+        parsed->batch, cli::kMaxBatchLineBytes, [&](size_t, std::string_view line) {
+          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          if (line.empty()) return;
+          auto q = cli::ParseQueryText(line);
+          if (!q.ok()) {
+            ++failures;
+            std::printf("%s\n", cli::RenderError(cli::MessageOf(q.status())).c_str());
+            return;
+          }
+          const cli::Answer a = cli::Evaluate(snapshot, *q);
+          std::printf(
+              "%s\n",
+              (explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a)).c_str());
+        });
+    if (!read.ok()) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "edict-agent: %s\n", std::string(read.message()).c_str());
+      return kExitFailure;
     }
     return failures ? kExitFailure : kExitOk;
   }
@@ -360,8 +368,9 @@ int Main(int argc, char** argv) {
 #endif
   auto config = Config(config_path, explicit_config);
   if (!config.ok()) {
-    std::fprintf(stderr, "edict-agent: %s\n", std::string(config.status().message()).c_str());
-    return absl::IsInvalidArgument(config.status()) ? kExitUsage : kExitFailure;
+    std::fprintf(stderr, "edict-agent: configuration error: %s\n",
+                 std::string(config.status().message()).c_str());
+    return kExitUsage;
   }
 
   if (command == "once") {
@@ -428,7 +437,8 @@ int Main(int argc, char** argv) {
       auto agent = Agent::Open(*config);
       if (!agent.ok()) {
         std::fprintf(stderr, "edict-agent: %s\n", std::string(agent.status().message()).c_str());
-        return absl::IsFailedPrecondition(agent.status()) ? kExitLocked : kExitFailure;
+        if (IsLockHeld(agent.status())) return kExitLocked;
+        return absl::IsInvalidArgument(agent.status()) ? kExitUsage : kExitFailure;
       }
       absl::Status s = (*agent)->Unenroll();
       if (!s.ok()) {

@@ -44,15 +44,35 @@ struct FileStat {
 
 // Does not follow symbolic links (a link is not a regular file).
 bool StatFile(const std::string& path, FileStat* out);
-// At most `cap` + 1 bytes of `path` (more than `cap` shows as a size above the cap).
-// NotFound if it does not exist. Does not follow a symbolic link.
+// At most `cap` + 1 bytes of `path` (a file that grows past the cap while being read shows as
+// a size above it). Never blocks on a FIFO or device and never follows a symbolic link in the
+// last component: NotFound if it does not exist; FailedPrecondition ("... is a FIFO, not a
+// regular file") for anything but a regular file; ResourceExhausted if the file system says
+// it is larger than `cap` (nothing is read).
 absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap);
 // Entry names of `dir` (not "." and ".."), unsorted; empty if it cannot be read.
 std::vector<std::string> ListDir(const std::string& dir);
-// Creates a spool directory (and its parents) readable by the agent's admins only, if missing.
-void MakeSpoolDir(const std::string& path);
-absl::Status RenameFile(const std::string& from, const std::string& to);
-absl::Status RemoveFile(const std::string& path);
+
+// Directories the agent writes into or prunes (the spool, its processed/ and rejected/, the
+// state directory, the audit file's directory, the native stores' directories) must not be
+// reached through a symbolic link (Windows: a reparse point) nor be writable by anyone but
+// the agent's user and the administrators (Linux: owned by the agent's euid or root, not
+// group- or world-writable; ports/linux/safe_dir.h, ports/windows/win_safe_dir.h).
+// PermissionDenied ("refusing directory PATH: reason") otherwise; OK if it does not exist.
+absl::Status CheckAgentDir(const std::string& path);
+// CheckAgentDir for every directory `config` makes the agent write into or prune.
+absl::Status CheckAgentDirs(const AgentConfig& config);
+// Creates the spool directory if missing (readable by the agent's admins only) and checks it.
+absl::Status MakeSpoolDir(const std::string& path);
+// Moves entry `name` of the spool `dir` to `sub`/`new_name` (`sub`, one component of `dir`,
+// created if missing), both directories checked and reached without following links.
+absl::Status MoveToSubdir(const std::string& dir, const std::string& name, const std::string& sub,
+                          const std::string& new_name);
+// Removes entry `name` of `dir` (a link itself, never its target).
+absl::Status RemoveEntry(const std::string& dir, const std::string& name);
+// Keeps the `keep` last (by name) entries of `dir`/`sub` not starting with '.', removing the
+// others; nothing if the directory is missing or refused by CheckAgentDir (that status).
+absl::Status PruneSubdir(const std::string& dir, const std::string& sub, int keep);
 
 // ---- Ports ----------------------------------------------------------------------------------
 

@@ -123,7 +123,7 @@ int RunAsService() {
   auto agent = Agent::Open(*config);
   if (!agent.ok()) {
     LogError(absl::StrCat("edict-agent service: not starting: ", agent.status().message()));
-    if (absl::IsFailedPrecondition(agent.status())) return kExitLocked;
+    if (IsLockHeld(agent.status())) return kExitLocked;
     if (absl::IsInvalidArgument(agent.status())) return kExitUsage;
     return kExitFailure;
   }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_join.h"
 #include "kernel/kernel.h"
+#include "tools/cli/files.h"
 #include "tools/cli/policy.h"
 #include "tools/cli/query.h"
 #include "tools/cli/strings.h"
@@ -411,7 +412,9 @@ ConformanceResult RunConformanceDir(const std::string& dir, std::ostream& out) {
   }
   for (const std::filesystem::path& path : files) {
     const std::string label = path.filename().string();
-    absl::StatusOr<std::string> text = ReadFile(path.string());
+    ReadOptions options;
+    options.what = "a conformance vector";
+    absl::StatusOr<std::string> text = ReadInputFile(path.string(), kMaxPolicyJsonBytes, options);
     bool ok = false;
     if (!text.ok()) {
       out << "FAIL " << label << ": " << text.status().message() << "\n";

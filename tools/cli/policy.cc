@@ -1,32 +1,13 @@
 #include "tools/cli/policy.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_join.h"
 #include "policy/compiler/compiler.h"
+#include "tools/cli/files.h"
 #include "tools/cli/strings.h"
 
 namespace edict::cli {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    const int err = errno;
-    const std::string msg = Cat("cannot open '", path, "': ", std::strerror(err));
-    return err == ENOENT ? absl::NotFoundError(msg) : absl::UnavailableError(msg);
-  }
-  std::string data;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::UnavailableError(Cat("cannot read '", path, "'"));
-  return data;
-}
 
 absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromPayload(std::string payload) {
   std::unique_ptr<LoadedPolicy> p(new LoadedPolicy());
@@ -55,9 +36,13 @@ absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromJson(std::string
 }
 
 absl::StatusOr<std::unique_ptr<LoadedPolicy>> LoadedPolicy::FromFile(const std::string& path) {
-  absl::StatusOr<std::string> data = ReadFile(path);
+  const bool is_json = EndsWith(path, ".json");
+  ReadOptions options;
+  options.what = is_json ? "policy JSON" : "a payload";
+  absl::StatusOr<std::string> data =
+      ReadInputFile(path, is_json ? kMaxPolicyJsonBytes : kMaxPayloadBytes, options);
   if (!data.ok()) return data.status();
-  if (EndsWith(path, ".json")) return FromJson(*data, path);
+  if (is_json) return FromJson(*data, path);
   return FromPayload(*std::move(data));
 }
 

@@ -29,7 +29,9 @@ class LoadedPolicy {
   // whose message holds every diagnostic as "filename:line:col: message", one per line.
   static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromJson(std::string_view json_text,
                                                                 std::string_view filename);
-  // Reads `path`: a name ending in ".json" is compiled, anything else is payload bytes.
+  // Reads `path`: a name ending in ".json" is compiled (at most kMaxPolicyJsonBytes), anything
+  // else is payload bytes (at most kMaxPayloadBytes); errors are ReadInputFile's
+  // (tools/cli/files.h).
   static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromFile(const std::string& path);
 
   const Snapshot& snapshot() const { return *snapshot_; }
@@ -41,9 +43,6 @@ class LoadedPolicy {
   std::unique_ptr<std::max_align_t[]> arena_;
   const Snapshot* snapshot_ = nullptr;
 };
-
-// Reads a whole file. NotFound / Unavailable with the path in the message.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace edict::cli
 

@@ -13,8 +13,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "policy/compiler/json.h"
+#include "tools/cli/files.h"
 #include "tools/edictctl/commands.h"
-#include "tools/edictctl/files.h"
+#include "tools/edictctl/util.h"
 #include "transport/bundle.h"
 #include "transport/describe.h"
 #include "transport/errors.h"
@@ -48,7 +49,11 @@ int Reject(const char* cmd, const absl::Status& s) {
 constexpr char kSignHelp[] =
     "usage: edictctl sign PAYLOAD --key KEY [--key KEY2 ...] -o BUNDLE\n\n"
     "Wraps a compiled payload (identifier EDP1) in a bundle envelope signed by each private\n"
-    "key (deterministic ECDSA P-256/SHA-256 over \"edict bundle v1\\0\" || payload).\n";
+    "key (deterministic ECDSA P-256/SHA-256 over \"edict bundle v1\\0\" || payload).\n"
+    "PAYLOAD is a regular file of at most 4 MiB, each KEY at most 64 KiB; the bundle must\n"
+    "fit in the 4 MiB endpoints accept. BUNDLE is written atomically and must be a regular\n"
+    "file or absent (never a FIFO, device, directory or symbolic link); - writes the bundle\n"
+    "to standard output (not a terminal) and the JSON summary to stderr.\n";
 
 constexpr char kVerifyHelp[] =
     "usage: edictctl verify BUNDLE --trust TRUST [--trust NEWER ...]\n"
@@ -58,17 +63,12 @@ constexpr char kVerifyHelp[] =
     "Runs every check an endpoint runs, in order, including kernel activation. The first\n"
     "--trust is the pinned document; further ones are rotations walked in order.\n"
     "--last-epoch defaults to the trust document's rollback epoch.\n"
+    "BUNDLE (at most 4 MiB, or --max-bytes) and each TRUST (at most 512 KiB) are regular\n"
+    "files; a file of the other kind is refused by name (\"... is a bundle (EDB1), not a\n"
+    "trust document\", ERR_TRUST_MALFORMED; the reverse ERR_ENVELOPE).\n"
     "Prints a JSON summary; on failure one error as JSON, with the exit status of its\n"
     "class: 10 structure, 11 authenticity, 12 freshness, 13 target, 14 compatibility,\n"
     "15 trust document; 1 I/O, 2 usage.\n";
-
-bool ParseRfc3339(const std::string& s, int64_t* out) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return false;
-  *out = absl::ToUnixSeconds(t);
-  return true;
-}
 
 }  // namespace
 
@@ -95,26 +95,38 @@ int RunSign(int argc, char** argv) {
     std::fputs(kSignHelp, stderr);
     return kExitUsage;
   }
-  std::string payload, err;
-  if (!ReadCapped(payload_path, tp::Limits().max_bundle_bytes, &payload, &err)) {
-    std::fprintf(stderr, "edictctl sign: %s\n", err.c_str());
+  cli::WriteOptions out_options;
+  out_options.allow_stdout = true;
+  out_options.binary = true;
+  if (absl::Status s = cli::CheckOutputPath(out, out_options); !s.ok()) {
+    std::fprintf(stderr, "edictctl sign: %s\n", std::string(s.message()).c_str());
     return kExitFailure;
   }
-  if (tp::DetectDocument(AsBytes(payload)) != tp::DocumentKind::kPayload) {
-    std::fprintf(stderr, "edictctl sign: %s is not a compiled payload (EDP1)\n",
-                 payload_path.c_str());
+  cli::ReadOptions payload_options;
+  payload_options.what = "a payload";
+  auto payload = cli::ReadInputFile(payload_path, tp::Limits().max_bundle_bytes, payload_options);
+  if (!payload.ok()) {
+    std::fprintf(stderr, "edictctl sign: %s\n", std::string(payload.status().message()).c_str());
+    return kExitFailure;
+  }
+  if (tp::DetectDocument(AsBytes(*payload)) != tp::DocumentKind::kPayload) {
+    std::fprintf(stderr, "edictctl sign: %s is %s, not a compiled payload (EDP1)\n",
+                 payload_path.c_str(),
+                 std::string(DocumentName(tp::DetectDocument(AsBytes(*payload)))).c_str());
     return kExitFailure;
   }
   std::vector<std::unique_ptr<tp::PrivateSigningKey>> owned;
   std::vector<const tp::PrivateSigningKey*> signing;
+  cli::ReadOptions key_options;
+  key_options.what = "a key file";
   for (const std::string& p : keys) {
-    std::string text;
-    if (!ReadCapped(p, 64 << 10, &text, &err)) {
-      std::fprintf(stderr, "edictctl sign: %s\n", err.c_str());
+    auto text = cli::ReadInputFile(p, cli::kMaxKeyFileBytes, key_options);
+    if (!text.ok()) {
+      std::fprintf(stderr, "edictctl sign: %s\n", std::string(text.status().message()).c_str());
       return kExitFailure;
     }
-    auto k = tp::PrivateSigningKey::ReadSecretPem(text);
-    std::fill(text.begin(), text.end(), '\0');
+    auto k = tp::PrivateSigningKey::ReadSecretPem(*text);
+    std::fill(text->begin(), text->end(), '\0');
     if (!k.ok()) {
       std::fprintf(stderr, "edictctl sign: %s: %s\n", p.c_str(),
                    std::string(k.status().message()).c_str());
@@ -123,24 +135,30 @@ int RunSign(int argc, char** argv) {
     signing.push_back(k->get());
     owned.push_back(*std::move(k));
   }
-  auto bundle = tp::SignBundle(AsBytes(payload), signing);
+  auto bundle = tp::SignBundle(AsBytes(*payload), signing);
   if (!bundle.ok()) return Reject("sign", bundle.status());
   if (bundle->size() > tp::Limits().max_bundle_bytes) {
-    std::fprintf(stderr, "edictctl sign: bundle would exceed the 4 MiB endpoint cap\n");
+    std::fprintf(stderr,
+                 "edictctl sign: the bundle would be %s, larger than the %s limit endpoints "
+                 "accept; nothing written\n",
+                 cli::HumanBytes(bundle->size()).c_str(),
+                 cli::HumanBytes(tp::Limits().max_bundle_bytes).c_str());
     return kExitFailure;
   }
-  FILE* f = std::fopen(out.c_str(), "wb");
-  if (!f || std::fwrite(bundle->data(), 1, bundle->size(), f) != bundle->size() ||
-      std::fclose(f) != 0) {
-    std::fprintf(stderr, "edictctl sign: cannot write %s\n", out.c_str());
+  const absl::Status written = cli::WriteOutputFile(
+      out, std::string_view(reinterpret_cast<const char*>(bundle->data()), bundle->size()),
+      out_options);
+  if (!written.ok()) {
+    std::fprintf(stderr, "edictctl sign: %s\n", std::string(written.message()).c_str());
     return kExitFailure;
   }
   std::string ids;
   for (const auto* k : signing) {
     absl::StrAppend(&ids, ids.empty() ? "" : ",", "\"", tp::KeyIdHex(k->id()), "\"");
   }
-  std::printf("{\"bundle\":%s,\"bytes\":%zu,\"key_ids\":[%s]}\n", json::Quote(out).c_str(),
-              bundle->size(), ids.c_str());
+  std::fprintf(cli::IsStdout(out, out_options) ? stderr : stdout,
+               "{\"bundle\":%s,\"bytes\":%zu,\"key_ids\":[%s]}\n", json::Quote(out).c_str(),
+               bundle->size(), ids.c_str());
   return kExitOk;
 }
 
@@ -199,24 +217,32 @@ int RunVerify(int argc, char** argv) {
   }
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   int64_t time_floor = 0;
-  if ((!now_s.empty() && !ParseRfc3339(now_s, &now)) ||
-      (!floor_s.empty() && !ParseRfc3339(floor_s, &time_floor))) {
-    std::fprintf(stderr, "edictctl verify: times are RFC 3339, e.g. 2027-01-15T08:00:00Z\n");
+  std::string why;
+  if ((!now_s.empty() && !ParseTimeArg("--now", now_s, &now, &why)) ||
+      (!floor_s.empty() && !ParseTimeArg("--time-floor", floor_s, &time_floor, &why))) {
+    std::fprintf(stderr, "edictctl verify: %s\n", why.c_str());
     return kExitUsage;
   }
 
   tp::Limits limits;
   if (max_bytes) limits.max_bundle_bytes = max_bytes;
   std::vector<std::string> trust_docs(trust_paths.size());
-  std::string err;
+  cli::ReadOptions trust_options;
+  trust_options.what = "a trust document";
   for (size_t i = 0; i < trust_paths.size(); ++i) {
-    // Over the cap: hand the library the size only, so the refusal is its ERR_ code.
-    if (!ReadCapped(trust_paths[i], limits.max_trust_bytes, &trust_docs[i], &err)) {
-      std::fprintf(stderr, "edictctl verify: %s\n", err.c_str());
-      return err.find("the cap") != std::string::npos || err.find("more than") != std::string::npos
-                 ? Reject("verify", tp::MakeError(tp::Error::kTrustTooLarge, err))
-                 : kExitFailure;
+    auto doc = cli::ReadInputFile(trust_paths[i], limits.max_trust_bytes, trust_options);
+    if (!doc.ok()) {
+      // Over the cap: the endpoint's own error code, ERR_TRUST_TOO_LARGE.
+      if (absl::IsResourceExhausted(doc.status())) {
+        return Reject("verify", tp::MakeError(tp::Error::kTrustTooLarge, doc.status().message()));
+      }
+      std::fprintf(stderr, "edictctl verify: %s\n", std::string(doc.status().message()).c_str());
+      return kExitFailure;
     }
+    trust_docs[i] = *std::move(doc);
+    const std::string wrong =
+        WrongDocument(trust_paths[i], trust_docs[i], tp::DocumentKind::kTrust);
+    if (!wrong.empty()) return Reject("verify", tp::MakeError(tp::Error::kTrustMalformed, wrong));
   }
   std::vector<tp::Bytes> newer;
   for (size_t i = 1; i < trust_docs.size(); ++i) newer.push_back(AsBytes(trust_docs[i]));
@@ -225,14 +251,20 @@ int RunVerify(int argc, char** argv) {
   if (!store.ok()) return Reject("verify", store.status());
   std::shared_ptr<const tp::TrustStore> trust = *std::move(store);
 
-  std::string bundle;
-  if (!ReadCapped(bundle_path, limits.max_bundle_bytes, &bundle, &err)) {
-    if (err.find("the cap") != std::string::npos || err.find("more than") != std::string::npos) {
-      return Reject("verify", tp::MakeError(tp::Error::kTooLarge, err));
+  cli::ReadOptions bundle_options;
+  bundle_options.what = "a bundle";
+  auto read_bundle = cli::ReadInputFile(bundle_path, limits.max_bundle_bytes, bundle_options);
+  if (!read_bundle.ok()) {
+    if (absl::IsResourceExhausted(read_bundle.status())) {
+      return Reject("verify", tp::MakeError(tp::Error::kTooLarge, read_bundle.status().message()));
     }
-    std::fprintf(stderr, "edictctl verify: %s\n", err.c_str());
+    std::fprintf(stderr, "edictctl verify: %s\n",
+                 std::string(read_bundle.status().message()).c_str());
     return kExitFailure;
   }
+  const std::string bundle = *std::move(read_bundle);
+  const std::string wrong = WrongDocument(bundle_path, bundle, tp::DocumentKind::kBundle);
+  if (!wrong.empty()) return Reject("verify", tp::MakeError(tp::Error::kEnvelope, wrong));
   tp::VerifyOptions options;
   options.max_clock_skew_seconds = skew;
   auto verifier = tp::BundleVerifier::Create(trust, options);

@@ -1,21 +1,10 @@
 // edictctl compile, inspect and catalog: the policy compiler's command line.
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#ifdef _WIN32
-#include <process.h>
-#include <windows.h>
-#else
-#include <fcntl.h>
-#include <unistd.h>
-#endif
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,8 +13,11 @@
 #include "policy/catalog.h"
 #include "policy/compiler/compiler.h"
 #include "policy/compiler/json.h"
+#include "tools/cli/files.h"
 #include "tools/edictctl/commands.h"
+#include "tools/edictctl/util.h"
 #include "transport/describe.h"
+#include "transport/errors.h"
 
 namespace edict::ctl {
 namespace {
@@ -36,9 +28,16 @@ constexpr char kCompileHelp[] =
     "Validates policy JSON (docs/policy-format.md) against this build's settings catalogue\n"
     "and compiles it into a deterministic EDP1 payload: the same input always gives the\n"
     "same bytes. Every error is reported on stderr, one per line, as file:line:col: message.\n"
+    "POLICY.json is a regular file of at most 4 MiB, or - for standard input. A payload\n"
+    "larger than a signed bundle can carry (4092 KiB: the 4 MiB bundle limit less 4 KiB for\n"
+    "signatures) is an error; a policy whose expires_at has passed compiles with a warning\n"
+    "on stderr (endpoints refuse it).\n"
     "\n"
-    "  -o, --output FILE   write the payload to FILE (atomically: temp file + rename);\n"
-    "                      without it the policy is only checked\n"
+    "  -o, --output FILE   write the payload to FILE (atomically: temp file + rename; FILE\n"
+    "                      must be a regular file or absent, never a FIFO, device,\n"
+    "                      directory or symbolic link); - writes it to standard output (not\n"
+    "                      a terminal) and the summary to stderr; without -o the policy is\n"
+    "                      only checked\n"
     "  -h, --help          show this help\n"
     "\n"
     "exit status: 0 compiled, 1 invalid policy or I/O error (no output written), 2 usage\n";
@@ -52,6 +51,7 @@ constexpr char kInspectHelp[] =
     "and its canonical form printed. Compiling the printed JSON gives identical bytes.\n"
     "A signed bundle (EDB1) or trust document (EDT1) is described as JSON instead:\n"
     "describing is not verifying (use `edictctl verify`).\n"
+    "FILE is a regular file of at most 4 MiB, or - for standard input.\n"
     "\n"
     "  -h, --help   show this help\n"
     "\n"
@@ -75,81 +75,20 @@ int Usage(const char* command, const std::string& problem, const char* help) {
   return kExitUsage;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrFormat("cannot open %s: %s", path, std::strerror(errno)));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrFormat("cannot read %s", path));
-  return ss.str();
+int Fail(const char* command, const absl::Status& s) {
+  std::fprintf(stderr, "edictctl %s: %s\n", command, std::string(s.message()).c_str());
+  return kExitFailure;
 }
 
-// Writes `data` to `path` atomically: a temporary file next to it, flushed to disk, then
-// renamed over `path`. On failure the temporary file is removed and `path` is untouched.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& data) {
-#ifdef _WIN32
-  const std::string tmp = absl::StrCat(path, ".tmp.", _getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      return absl::InternalError(absl::StrFormat("cannot write %s", tmp));
-    }
-  }
-  if (!MoveFileExA(tmp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    std::remove(tmp.c_str());
-    return absl::InternalError(
-        absl::StrFormat("cannot rename %s to %s (error %lu)", tmp, path, GetLastError()));
-  }
-  return absl::OkStatus();
-#else
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, std::strerror(errno)));
-  }
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    close(fd);
-    unlink(tmp.c_str());
-    return absl::InternalError(absl::StrFormat("cannot %s %s: %s", what, tmp, std::strerror(err)));
-  };
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return fail("sync");
-  if (close(fd) != 0) {
-    const int err = errno;
-    unlink(tmp.c_str());
-    return absl::InternalError(absl::StrFormat("cannot close %s: %s", tmp, std::strerror(err)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    unlink(tmp.c_str());
-    return absl::InternalError(
-        absl::StrFormat("cannot rename %s to %s: %s", tmp, path, std::strerror(err)));
-  }
-  // Make the rename durable too.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int dfd = open(dir.c_str(), O_RDONLY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return absl::OkStatus();
-#endif
+// The name diagnostics give an input: "<stdin>" for -.
+std::string DisplayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+// Policy JSON: a regular file of at most cli::kMaxPolicyJsonBytes, or standard input.
+absl::StatusOr<std::string> ReadPolicyInput(const std::string& path) {
+  cli::ReadOptions options;
+  options.what = "policy JSON";
+  options.allow_stdin = true;
+  return cli::ReadInputFile(path, cli::kMaxPolicyJsonBytes, options);
 }
 
 std::string Plural(size_t n, const char* one, const char* many) {
@@ -290,26 +229,6 @@ std::string ConditionText(const ConditionSpec& c) {
   }
   if (!c.region.empty()) terms.push_back(absl::StrCat("region ", std::string(c.region)));
   return terms.empty() ? "always" : Join(terms, ", ");
-}
-
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line = " ";
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += " ";
-      line += row[i];
-      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 1, ' ');
-    }
-    line.erase(line.find_last_not_of(' ') + 1);
-    std::printf("%s\n", line.c_str());
-  }
 }
 
 void PrintCatalogText() {
@@ -484,30 +403,56 @@ int RunCompile(int argc, char** argv) {
   }
   if (input.empty()) return Usage("compile", "missing POLICY.json", kCompileHelp);
 
-  const absl::StatusOr<std::string> text = ReadFile(input);
-  if (!text.ok()) {
-    std::fprintf(stderr, "edictctl compile: %s\n", std::string(text.status().message()).c_str());
-    return kExitFailure;
+  cli::WriteOptions out_options;
+  out_options.allow_stdout = true;
+  out_options.binary = true;
+  // Refuse an output path that is not a regular file before doing any work.
+  if (!output.empty()) {
+    if (absl::Status s = cli::CheckOutputPath(output, out_options); !s.ok()) {
+      return Fail("compile", s);
+    }
   }
+  const std::string name = DisplayName(input);
+  absl::StatusOr<std::string> text = ReadPolicyInput(input);
+  if (!text.ok()) return Fail("compile", text.status());
   std::string payload;
-  if (!CompileFile(input, *text, &payload)) return kExitFailure;
+  if (!CompileFile(name, *text, &payload)) return kExitFailure;
   const absl::StatusOr<compiler::PayloadSummary> summary = compiler::VerifyPayload(payload);
   if (!summary.ok()) {  // cannot happen: the compiler's own output
     std::fprintf(stderr, "edictctl compile: internal error: %s\n",
                  std::string(summary.status().message()).c_str());
     return kExitFailure;
   }
+  if (payload.size() > kMaxSignablePayloadBytes) {
+    std::fprintf(stderr,
+                 "edictctl compile: %s: the payload is %s, larger than a signed bundle can carry "
+                 "(%s: the %s bundle limit less %s for signatures); nothing written\n",
+                 name.c_str(), cli::HumanBytes(payload.size()).c_str(),
+                 cli::HumanBytes(kMaxSignablePayloadBytes).c_str(),
+                 cli::HumanBytes(transport::Limits{}.max_bundle_bytes).c_str(),
+                 cli::HumanBytes(kSignatureReserveBytes).c_str());
+    return kExitFailure;
+  }
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (summary->expires_at != 0 && summary->expires_at <= now) {
+    std::fprintf(stderr,
+                 "edictctl compile: warning: %s: \"expires_at\" %s has passed (now is %s): "
+                 "endpoints refuse this policy (ERR_EXPIRED)\n",
+                 name.c_str(), transport::Rfc3339(summary->expires_at).c_str(),
+                 transport::Rfc3339(now).c_str());
+  }
   if (output.empty()) {
-    std::printf("%s: ok (%s; not written, no -o)\n", input.c_str(),
+    std::printf("%s: ok (%s; not written, no -o)\n", name.c_str(),
                 SummaryText(payload.size(), *summary).c_str());
     return kExitOk;
   }
-  const absl::Status written = WriteFileAtomically(output, payload);
-  if (!written.ok()) {
-    std::fprintf(stderr, "edictctl compile: %s\n", std::string(written.message()).c_str());
-    return kExitFailure;
+  if (absl::Status s = cli::WriteOutputFile(output, payload, out_options); !s.ok()) {
+    return Fail("compile", s);
   }
-  std::printf("wrote %s (%s)\n", output.c_str(), SummaryText(payload.size(), *summary).c_str());
+  const bool to_stdout = cli::IsStdout(output, out_options);
+  std::fprintf(to_stdout ? stderr : stdout, "wrote %s (%s)\n",
+               to_stdout ? "standard output" : output.c_str(),
+               SummaryText(payload.size(), *summary).c_str());
   return kExitOk;
 }
 
@@ -529,15 +474,17 @@ int RunInspect(int argc, char** argv) {
   }
   if (input.empty()) return Usage("inspect", "missing FILE", kInspectHelp);
 
-  absl::StatusOr<std::string> bytes = ReadFile(input);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "edictctl inspect: %s\n", std::string(bytes.status().message()).c_str());
-    return kExitFailure;
-  }
+  const std::string name = DisplayName(input);
+  cli::ReadOptions options;
+  options.what = "a policy, payload, bundle or trust document";
+  options.allow_stdin = true;
+  absl::StatusOr<std::string> bytes =
+      cli::ReadInputFile(input, std::max(cli::kMaxPolicyJsonBytes, cli::kMaxPayloadBytes), options);
+  if (!bytes.ok()) return Fail("inspect", bytes.status());
   const size_t first = bytes->find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (*bytes)[first] == '{') {
     std::string payload;
-    if (!CompileFile(input, *bytes, &payload)) return kExitFailure;
+    if (!CompileFile(name, *bytes, &payload)) return kExitFailure;
     *bytes = std::move(payload);
   }
   const transport::Bytes raw(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
@@ -547,7 +494,7 @@ int RunInspect(int argc, char** argv) {
                                                       ? transport::DescribeBundle(raw)
                                                       : transport::DescribeTrust(raw);
     if (!described.ok()) {
-      std::fprintf(stderr, "edictctl inspect: %s: %s\n", input.c_str(),
+      std::fprintf(stderr, "edictctl inspect: %s: %s\n", name.c_str(),
                    std::string(described.status().message()).c_str());
       return kExitFailure;
     }
@@ -556,7 +503,7 @@ int RunInspect(int argc, char** argv) {
   }
   const absl::StatusOr<std::string> canonical = compiler::Inspect(*bytes);
   if (!canonical.ok()) {
-    std::fprintf(stderr, "edictctl inspect: %s: %s\n", input.c_str(),
+    std::fprintf(stderr, "edictctl inspect: %s: %s\n", name.c_str(),
                  std::string(canonical.status().message()).c_str());
     return kExitFailure;
   }

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include "kernel/kernel.h"
 #include "tools/cli/args.h"
 #include "tools/cli/conformance.h"
+#include "tools/cli/files.h"
 #include "tools/cli/policy.h"
 #include "tools/cli/query.h"
 #include "tools/cli/strings.h"
@@ -26,11 +26,13 @@ constexpr char kQueryHelp[] =
     "  data-use CLASS PURPOSE may data CLASS be used for PURPOSE (e.g. usage_data improve)\n"
     "  schedule ID            the interval of a schedule (genuine.validation_interval)\n"
     "  --batch FILE           one JSON query per line (docs/policy-format.md), '-' = stdin;\n"
-    "                         empty lines are skipped\n"
+    "                         empty lines are skipped; a regular file or stdin, read as a\n"
+    "                         stream; a line longer than 64 KiB stops it (exit 1)\n"
     "\n"
     "Options:\n"
     "  --policy FILE          policy JSON (*.json, compiled first) or payload bytes (any\n"
-    "                         other name); without it, the catalogue defaults (serial 0)\n"
+    "                         other name), a regular file of at most 4 MiB; without it,\n"
+    "                         the catalogue defaults (serial 0)\n"
     "  --ctx KEY=VALUE        context, repeatable: identity=managed|unmanaged,\n"
     "                         domain_joined=true|false, device_managed=true|false,\n"
     "                         plan=enterprise|small_business|trial, os_generation=N,\n"
@@ -69,7 +71,8 @@ constexpr char kExplainHelp[] =
 
 constexpr char kExitHelp[] =
     "\n"
-    "Exit status: 0 ok; 1 the policy did not load or a --batch line was not answered;\n"
+    "Exit status: 0 ok; 1 the policy did not load, the --batch input could not be read\n"
+    "(not a regular file or stdin, or a line over 64 KiB) or a --batch line was not answered;\n"
     "2 usage error (unknown option, unknown id, bad context value).\n";
 
 constexpr char kConformanceHelp[] =
@@ -106,42 +109,48 @@ void ReportSkipped(const Snapshot& s, std::string_view cmd) {
   }
 }
 
-// One answer (eval) or explanation (explain) per line of `text`.
-int RunBatch(const Snapshot& snapshot, std::string_view text, bool explain, ExplainDetail detail) {
+// One answer (eval) or explanation (explain) per line of `path` ("-": standard input),
+// streamed: memory stays bounded by the line cap whatever the length of the stream.
+int RunBatch(const Snapshot& snapshot, const std::string& path, bool explain,
+             ExplainDetail detail) {
+  const char* cmd = explain ? "explain" : "eval";
   std::string out;
   out.reserve(1 << 16);
   size_t queries = 0;
   size_t errors = 0;
-  size_t line_no = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (std::string_view line : cli::Split(text, '\n')) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    ++queries;
-    absl::StatusOr<cli::Query> q = cli::ParseQueryText(line);
-    if (!q.ok()) {
-      ++errors;
-      out += cli::RenderError(cli::Cat("line ", line_no, ": ", q.status().message()));
-    } else {
-      const cli::Answer a = cli::Evaluate(snapshot, *q);
-      out += explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a);
-    }
-    out += '\n';
-    if (out.size() >= (1 << 16)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
-  }
+  const absl::Status read = cli::ForEachInputLine(
+      path, cli::kMaxBatchLineBytes, [&](size_t line_no, std::string_view line) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) return;
+        ++queries;
+        absl::StatusOr<cli::Query> q = cli::ParseQueryText(line);
+        if (!q.ok()) {
+          ++errors;
+          out += cli::RenderError(cli::Cat("line ", line_no, ": ", q.status().message()));
+        } else {
+          const cli::Answer a = cli::Evaluate(snapshot, *q);
+          out += explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a);
+        }
+        out += '\n';
+        if (out.size() >= (1 << 16)) {
+          std::fwrite(out.data(), 1, out.size(), stdout);
+          out.clear();
+        }
+      });
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
+  if (!read.ok()) {
+    std::fprintf(stderr, "edictctl %s: %s\n", cmd, std::string(read.message()).c_str());
+    return kExitFailure;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "%zu queries, %.0f queries/s\n", queries,
                seconds > 0 ? static_cast<double>(queries) / seconds : 0.0);
   if (errors > 0) {
-    std::fprintf(stderr, "edictctl %s: %zu of %zu queries could not be answered\n",
-                 explain ? "explain" : "eval", errors, queries);
+    std::fprintf(stderr, "edictctl %s: %zu of %zu queries could not be answered\n", cmd, errors,
+                 queries);
     return kExitFailure;
   }
   return kExitOk;
@@ -179,21 +188,7 @@ int RunEvalOrExplain(int argc, char** argv, bool explain) {
   const ExplainDetail detail =
       parsed->candidates ? ExplainDetail::kWithCandidates : ExplainDetail::kSentence;
 
-  if (!parsed->batch.empty()) {
-    std::string text;
-    if (parsed->batch == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-      absl::StatusOr<std::string> data = cli::ReadFile(parsed->batch);
-      if (!data.ok()) {
-        std::fprintf(stderr, "edictctl %s: %s\n", cmd,
-                     std::string(data.status().message()).c_str());
-        return kExitFailure;
-      }
-      text = *std::move(data);
-    }
-    return RunBatch(snapshot, text, explain, detail);
-  }
+  if (!parsed->batch.empty()) return RunBatch(snapshot, parsed->batch, explain, detail);
   const cli::Answer a = cli::Evaluate(snapshot, parsed->query);
   const std::string line =
       explain ? cli::Explain(snapshot, parsed->query, a, detail) : cli::RenderAnswer(a);

@@ -13,8 +13,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "policy/compiler/compiler.h"
+#include "tools/cli/files.h"
 #include "tools/edictctl/commands.h"
-#include "tools/edictctl/files.h"
+#include "tools/edictctl/util.h"
 #include "transport/errors.h"
 #include "transport/keys.h"
 #include "transport/trust.h"
@@ -23,14 +25,6 @@ namespace edict::ctl {
 namespace {
 
 namespace tp = edict::transport;
-
-bool ParseRfc3339(const std::string& s, int64_t* out) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return false;
-  *out = absl::ToUnixSeconds(t);
-  return true;
-}
 
 int Fail(const char* cmd, const std::string& msg, int code = kExitFailure) {
   std::fprintf(stderr, "edictctl %s: %s\n", cmd, msg.c_str());
@@ -43,20 +37,26 @@ int FailStatus(const char* cmd, const absl::Status& s) {
   return Fail(cmd, std::string(s.message()), code);
 }
 
+absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
+  cli::ReadOptions options;
+  options.what = "a key file";
+  return cli::ReadInputFile(path, cli::kMaxKeyFileBytes, options);
+}
+
 absl::StatusOr<tp::PublicKey> LoadPublic(const std::string& path) {
-  std::string text, err;
-  if (!ReadCapped(path, 64 << 10, &text, &err)) return absl::NotFoundError(err);
-  auto key = tp::PublicKey::FromPem(text);
+  auto text = ReadKeyFile(path);
+  if (!text.ok()) return text.status();
+  auto key = tp::PublicKey::FromPem(*text);
   if (!key.ok())
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   return key;
 }
 
 absl::StatusOr<std::unique_ptr<tp::PrivateSigningKey>> LoadSecret(const std::string& path) {
-  std::string text, err;
-  if (!ReadCapped(path, 64 << 10, &text, &err)) return absl::NotFoundError(err);
-  auto key = tp::PrivateSigningKey::ReadSecretPem(text);
-  std::fill(text.begin(), text.end(), '\0');
+  auto text = ReadKeyFile(path);
+  if (!text.ok()) return text.status();
+  auto key = tp::PrivateSigningKey::ReadSecretPem(*text);
+  std::fill(text->begin(), text->end(), '\0');
   if (!key.ok())
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   return key;
@@ -64,9 +64,10 @@ absl::StatusOr<std::unique_ptr<tp::PrivateSigningKey>> LoadSecret(const std::str
 
 constexpr char kKeygenHelp[] =
     "usage: edictctl keygen --out NAME\n\n"
-    "Generates an ECDSA P-256 key pair: NAME (private key, SEC1 PEM, mode 0600, never\n"
-    "overwritten) and NAME.pub (public key, SubjectPublicKeyInfo PEM). Prints the key id\n"
-    "(SHA-256 of the SubjectPublicKeyInfo DER) as JSON.\n";
+    "Generates an ECDSA P-256 key pair: NAME (private key, SEC1 PEM, mode 0600) and\n"
+    "NAME.pub (public key, SubjectPublicKeyInfo PEM, mode 0644). Neither is ever\n"
+    "overwritten: if either exists (as anything: file, link, FIFO...), nothing is written.\n"
+    "Prints the key id (SHA-256 of the SubjectPublicKeyInfo DER) as JSON.\n";
 
 constexpr char kTrustHelp[] =
     "usage: edictctl trust init   --root PUB... --signer PUB... --sign-key KEY... -o OUT\n"
@@ -83,7 +84,12 @@ constexpr char kTrustHelp[] =
     "left out stay listed as revoked), --revoke revokes a key, --new-epoch with\n"
     "--serial-floor restarts anti-rollback after a signer-key leak (see\n"
     "transport/README.md). It must be signed by a threshold of PREV's roots and of its\n"
-    "own roots: pass both sets of private keys with --sign-key.\n";
+    "own roots: pass both sets of private keys with --sign-key.\n"
+    "Times are RFC 3339 from 1970-01-01T00:00:01Z to 9999-12-31T23:59:59Z, the range of\n"
+    "policy JSON; --valid-days (default 365) may not reach past it. OUT is written\n"
+    "atomically and must be a regular file or absent (never a FIFO, device, directory or\n"
+    "symbolic link); - writes the document to standard output (not a terminal) and the\n"
+    "JSON summary to stderr. Key files are at most 64 KiB, PREV at most 512 KiB.\n";
 
 }  // namespace
 
@@ -105,17 +111,36 @@ int RunKeygen(int argc, char** argv) {
     std::fputs(kKeygenHelp, stderr);
     return kExitUsage;
   }
+  // Both names are checked before anything is generated or written, so that a refusal never
+  // leaves a new private key behind.
+  cli::WriteOptions secret_options;
+  secret_options.mode = 0600;
+  secret_options.exclusive = true;
+  cli::WriteOptions public_options;
+  public_options.mode = 0644;
+  public_options.exclusive = true;
+  if (out == "-") {
+    return Fail("keygen", "--out -: keygen writes two files (NAME and NAME.pub); name them",
+                kExitUsage);
+  }
+  for (const std::string& path : {out, out + ".pub"}) {
+    if (absl::Status s = cli::CheckOutputPath(path, secret_options); !s.ok()) {
+      return Fail("keygen", absl::StrCat(std::string(s.message()), "; nothing written"));
+    }
+  }
   auto key = tp::PrivateSigningKey::Generate();
   if (!key.ok()) return Fail("keygen", std::string(key.status().message()));
   std::string secret = (*key)->WriteSecretPem();
-  std::string err;
-  if (secret.empty() || !WriteFileMode(out, secret, 0600, /*exclusive=*/true, &err)) {
-    std::fill(secret.begin(), secret.end(), '\0');
-    return Fail("keygen", err.empty() ? "cannot encode the private key" : err);
-  }
+  if (secret.empty()) return Fail("keygen", "cannot encode the private key");
+  const absl::Status wrote_secret = cli::WriteOutputFile(out, secret, secret_options);
   std::fill(secret.begin(), secret.end(), '\0');
-  if (!WriteFileMode(out + ".pub", (*key)->public_key().ToPem(), 0644, /*exclusive=*/true, &err)) {
-    return Fail("keygen", err);
+  if (!wrote_secret.ok()) return Fail("keygen", std::string(wrote_secret.message()));
+  const absl::Status wrote_public =
+      cli::WriteOutputFile(out + ".pub", (*key)->public_key().ToPem(), public_options);
+  if (!wrote_public.ok()) {
+    std::remove(out.c_str());  // created above: no private key without its public key
+    return Fail("keygen", absl::StrCat(std::string(wrote_public.message()), "; ", out,
+                                       " removed again, nothing written"));
   }
   std::printf("{\"key_id\":\"%s\",\"private\":\"%s\",\"public\":\"%s.pub\"}\n",
               tp::KeyIdHex((*key)->id()).c_str(), out.c_str(), out.c_str());
@@ -187,12 +212,46 @@ int RunTrust(int argc, char** argv) {
     return kExitUsage;
   }
   int64_t now = static_cast<int64_t>(std::time(nullptr));
-  if (!now_s.empty() && !ParseRfc3339(now_s, &now)) return Fail("trust", "bad --now", kExitUsage);
+  std::string why;
+  if (!now_s.empty() && !ParseTimeArg("--now", now_s, &now, &why)) {
+    return Fail("trust", why, kExitUsage);
+  }
+  int64_t expires_at = 0;
+  if (!expires_s.empty()) {
+    if (!ParseTimeArg("--expires", expires_s, &expires_at, &why)) {
+      return Fail("trust", why, kExitUsage);
+    }
+  } else {
+    // The same latest time as policy JSON (compiler::kMaxTime, 9999-12-31T23:59:59Z).
+    const uint64_t max_days = static_cast<uint64_t>(compiler::kMaxTime - now) / 86400;
+    if (valid_days > max_days) {
+      return Fail(
+          "trust",
+          absl::StrCat("--valid-days ", valid_days, ": the document would expire after ",
+                       tp::Rfc3339(compiler::kMaxTime), ", the latest time edict accepts; at most ",
+                       max_days, " days from ", tp::Rfc3339(now)),
+          kExitUsage);
+    }
+    expires_at = now + static_cast<int64_t>(valid_days) * 86400;
+  }
+  cli::WriteOptions out_options;
+  out_options.allow_stdout = true;
+  out_options.binary = true;
+  if (absl::Status s = cli::CheckOutputPath(out, out_options); !s.ok()) {
+    return Fail("trust", std::string(s.message()));
+  }
 
   tp::TrustSpec spec;
+  std::string prev;
   if (mode == "rotate") {
-    std::string prev, err;
-    if (!ReadCapped(from, tp::Limits().max_trust_bytes, &prev, &err)) return Fail("trust", err);
+    cli::ReadOptions prev_options;
+    prev_options.what = "a trust document";
+    auto read = cli::ReadInputFile(from, tp::Limits().max_trust_bytes, prev_options);
+    if (!read.ok()) return Fail("trust", std::string(read.status().message()));
+    prev = *std::move(read);
+    if (std::string wrong = WrongDocument(from, prev, tp::DocumentKind::kTrust); !wrong.empty()) {
+      return Fail("trust", wrong);
+    }
     // The previous document must itself be sound (self-signed by a threshold of its
     // roots); it is read as of its own issue time, so an expired one can still be rotated.
     auto peek =
@@ -210,10 +269,7 @@ int RunTrust(int argc, char** argv) {
     spec.signer_threshold = 1;
   }
   spec.issued_at = now;
-  spec.expires_at = now + static_cast<int64_t>(valid_days) * 86400;
-  if (!expires_s.empty() && !ParseRfc3339(expires_s, &spec.expires_at)) {
-    return Fail("trust", "bad --expires", kExitUsage);
-  }
+  spec.expires_at = expires_at;
   if (!description.empty()) spec.description = description;
   if (root_threshold) spec.root_threshold = root_threshold;
   if (signer_threshold) spec.signer_threshold = signer_threshold;
@@ -280,20 +336,18 @@ int RunTrust(int argc, char** argv) {
     auto check = tp::TrustStore::Open(*doc, {}, now);
     if (!check.ok()) return FailStatus("trust", check.status());
   } else {
-    std::string prev, err;
-    ReadCapped(from, tp::Limits().max_trust_bytes, &prev, &err);
     tp::Bytes prev_bytes(reinterpret_cast<const uint8_t*>(prev.data()), prev.size());
     tp::Bytes next_bytes(*doc);
     auto check = tp::TrustStore::Open(prev_bytes, {&next_bytes, 1}, now);
     if (!check.ok()) return FailStatus("trust", check.status());
   }
-  std::string err;
-  if (!WriteFileMode(out, std::string(doc->begin(), doc->end()), 0644, false, &err)) {
-    return Fail("trust", err);
-  }
-  std::printf("{\"trust\":\"%s\",\"version\":%llu,\"rollback_epoch\":%u,\"keys\":%zu}\n",
-              out.c_str(), static_cast<unsigned long long>(spec.version), spec.rollback_epoch,
-              spec.keys.size());
+  const absl::Status written = cli::WriteOutputFile(
+      out, std::string_view(reinterpret_cast<const char*>(doc->data()), doc->size()), out_options);
+  if (!written.ok()) return Fail("trust", std::string(written.message()));
+  std::fprintf(cli::IsStdout(out, out_options) ? stderr : stdout,
+               "{\"trust\":\"%s\",\"version\":%llu,\"rollback_epoch\":%u,\"keys\":%zu}\n",
+               out.c_str(), static_cast<unsigned long long>(spec.version), spec.rollback_epoch,
+               spec.keys.size());
   return kExitOk;
 }
 

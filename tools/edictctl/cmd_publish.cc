@@ -28,8 +28,10 @@ int RunPublish(int, char**) {
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tools/cli/files.h"
 #include "tools/edictctl/commands.h"
-#include "tools/edictctl/files.h"
+#include "tools/edictctl/util.h"
+#include "transport/describe.h"
 #include "transport/keys.h"
 #include "transport/pull/index.h"
 #include "transport/pull/publish.h"
@@ -48,7 +50,10 @@ constexpr char kPublishHelp[] =
     "an index naming a file that is not there. Older bundle and trust files are kept for\n"
     "clients still downloading them: the newest N (default 5) besides the current ones.\n"
     "Signatures are not checked here (use `edictctl verify`); the bundle must be a\n"
-    "well-formed envelope, at most 4 MiB, and the trust document at most 512 KiB.\n"
+    "well-formed envelope, at most 4 MiB, and the trust document at most 512 KiB (regular\n"
+    "files; a trust document given as --bundle, or the reverse, is refused by name).\n"
+    "DIR must be a directory (created if missing); a file to be replaced in it that is not\n"
+    "a regular file (FIFO, device, directory, symbolic link) is refused.\n"
     "Prints the index. Exit status: 0 ok; 1 failure; 2 usage error.\n";
 
 }  // namespace
@@ -91,11 +96,58 @@ int RunPublish(int argc, char** argv) {
     std::fprintf(stderr, "edictctl publish: --bundle and DIR are required\n%s", kPublishHelp);
     return kExitUsage;
   }
-  std::string bundle, trust, err;
-  if (!ReadCapped(bundle_path, size_t{4} << 20, &bundle, &err) ||
-      (!trust_path.empty() && !ReadCapped(trust_path, size_t{512} << 10, &trust, &err))) {
-    std::fprintf(stderr, "edictctl publish: %s\n", err.c_str());
+  std::string bundle, trust;
+  const struct {
+    const std::string* path;
+    std::string* data;
+    size_t cap;
+    transport::DocumentKind kind;
+    const char* what;
+  } inputs[] = {
+      {&bundle_path, &bundle, transport::Limits{}.max_bundle_bytes,
+       transport::DocumentKind::kBundle, "a bundle"},
+      {&trust_path, &trust, transport::Limits{}.max_trust_bytes, transport::DocumentKind::kTrust,
+       "a trust document"},
+  };
+  for (const auto& in : inputs) {
+    if (in.path->empty()) continue;
+    cli::ReadOptions read_options;
+    read_options.what = in.what;
+    auto data = cli::ReadInputFile(*in.path, in.cap, read_options);
+    if (!data.ok()) {
+      std::fprintf(stderr, "edictctl publish: %s\n", std::string(data.status().message()).c_str());
+      return kExitFailure;
+    }
+    *in.data = *std::move(data);
+    if (std::string wrong = WrongDocument(*in.path, *in.data, in.kind); !wrong.empty()) {
+      std::fprintf(stderr, "edictctl publish: %s\n", wrong.c_str());
+      return kExitFailure;
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    std::fprintf(stderr, "edictctl publish: %s: not a directory\n", dir.c_str());
     return kExitFailure;
+  }
+  // Every file to be replaced must be a regular file or absent; checked before anything is
+  // written (PublishToDirectory checks again just before each rename).
+  const auto as_bytes = [](const std::string& s) {
+    return transport::Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  std::vector<std::string> targets = {
+      transport::pull::kIndexFileName,
+      transport::pull::BundleFileName(transport::Sha256::Hash(as_bytes(bundle)))};
+  if (!trust_path.empty()) {
+    if (auto version = transport::PeekTrustVersion(as_bytes(trust)); version.ok()) {
+      targets.push_back(
+          transport::pull::TrustFileName(*version, transport::Sha256::Hash(as_bytes(trust))));
+    }
+  }
+  for (const std::string& name : targets) {
+    if (absl::Status s = cli::CheckOutputPath(dir + "/" + name); !s.ok()) {
+      std::fprintf(stderr, "edictctl publish: %s\n", std::string(s.message()).c_str());
+      return kExitFailure;
+    }
   }
   transport::pull::PublishOptions options;
   options.published_at = absl::ToUnixSeconds(absl::Now());

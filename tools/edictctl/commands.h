@@ -24,6 +24,9 @@ int RunSign(int argc, char** argv);         // cmd_bundle.cc
 int RunVerify(int argc, char** argv);       // cmd_bundle.cc
 int RunPublish(int argc, char** argv);      // cmd_publish.cc
 
+// cmd_catalog.cc: `catalog build|inspect|check`; anything else goes to RunCatalog.
+int RunCatalogCommand(int argc, char** argv);
+
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;

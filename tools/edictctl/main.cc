@@ -10,7 +10,8 @@ namespace {
 constexpr Command kCommands[] = {
     {"compile", "compile policy JSON into a validated, deterministic payload", RunCompile},
     {"inspect", "print a payload as canonical policy JSON", RunInspect},
-    {"catalog", "list the settings catalogue", RunCatalog},
+    {"catalog", "list the settings catalogue; build, inspect, check product catalogues",
+     RunCatalogCommand},
     {"eval", "evaluate a setting, data-use or schedule query against a policy", RunEval},
     {"explain", "explain an answer in one sentence (or with every candidate)", RunExplain},
     {"conformance", "run the conformance vectors of a directory", RunConformance},

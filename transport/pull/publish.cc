@@ -57,11 +57,26 @@ void Prune(const std::string& dir, absl::string_view prefix, absl::string_view s
 
 }  // namespace
 
+// Only a regular file (or nothing) at `path` may be replaced: never a FIFO, device, socket,
+// directory or symbolic link (issue 17, class 7).
+absl::Status CheckReplaceable(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return Errno("lstat", path);
+  }
+  if (S_ISREG(st.st_mode)) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(path, ": is ", S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file",
+                   "; refusing to replace it"));
+}
+
 absl::Status WriteFileAtomically(const std::string& path, Bytes data, bool advance_mtime) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (auto s = CheckReplaceable(path); !s.ok()) return s;
   std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", tmp);
   size_t off = 0;
   while (off < data.size()) {
@@ -89,6 +104,10 @@ absl::Status WriteFileAtomically(const std::string& path, Bytes data, bool advan
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     absl::Status s = Errno("fsync/close", tmp);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (auto s = CheckReplaceable(path); !s.ok()) {  // again: it may have been replaced
     ::unlink(tmp.c_str());
     return s;
   }
