@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "flatbuffers/idl.h"
 #include "policy/catalog/catalog_validate.h"
 #include "policy/compiler/json.h"
@@ -56,13 +57,36 @@ void FindNamed(const json::Value& v, int line, int col, absl::string_view name,
   for (const json::Value& item : v.items()) FindNamed(item, line, col, name, best);
 }
 
+// Splits a FlatBuffers parser error into its place and message. The parser writes the
+// place as "LINE: COL: " on POSIX and as "(LINE, COL): " when built for Windows.
+bool SplitParserError(absl::string_view error, int* line, int* col, absl::string_view* message) {
+  absl::string_view place_line, place_col;
+  if (absl::ConsumePrefix(&error, "(")) {
+    const size_t comma = error.find(", ");
+    const size_t close = error.find("): ");
+    if (comma == absl::string_view::npos || close == absl::string_view::npos || comma > close)
+      return false;
+    place_line = error.substr(0, comma);
+    place_col = error.substr(comma + 2, close - comma - 2);
+    error.remove_prefix(close + 3);
+  } else {
+    std::vector<absl::string_view> parts = absl::StrSplit(error, absl::MaxSplits(": ", 2));
+    if (parts.size() != 3) return false;
+    place_line = parts[0];
+    place_col = parts[1];
+    error = parts[2];
+  }
+  if (!absl::ConsumePrefix(&error, "error: ")) return false;
+  if (!absl::SimpleAtoi(place_line, line) || !absl::SimpleAtoi(place_col, col)) return false;
+  *message = error;
+  return true;
+}
+
 std::string SchemaError(absl::string_view filename, const std::string& error,
                         const json::Value& root) {
-  std::vector<absl::string_view> parts = absl::StrSplit(error, absl::MaxSplits(": ", 3));
   int line = 0, col = 0;
-  if (parts.size() == 4 && parts[2] == "error" && absl::SimpleAtoi(parts[0], &line) &&
-      absl::SimpleAtoi(parts[1], &col)) {
-    absl::string_view message = parts[3];
+  absl::string_view message;
+  if (SplitParserError(error, &line, &col, &message)) {
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
       message.remove_suffix(1);
     json::Location loc{line, col};

@@ -66,7 +66,8 @@ constexpr char kRunHelp[] =
     "any more, and its size and modification time stayed unchanged for settle_ms. Names\n"
     "starting with '.' or ending in .tmp, .part, .partial or ~ are ignored (write there, then\n"
     "rename). Processed files move to spool_dir\\processed, refused ones to\n"
-    "spool_dir\\rejected; files that failed for a transient reason are retried after\n"
+    "spool_dir\\rejected; anything but a regular file (a reparse point, a directory) is\n"
+    "refused and left where it is; files that failed for a transient reason are retried after\n"
     "retry_seconds. Ctrl+C, Ctrl+Break or closing the console exits 0; as a service, the\n"
     "stop control does, and the paramchange control re-reads the configuration.\n";
 #else
@@ -107,8 +108,10 @@ constexpr char kRunHelp[] =
     "is considered after incomplete_grace_seconds unchanged. Names starting with '.' or\n"
     "ending in .tmp, .part, .partial or ~ are ignored (write there, then rename). Processed\n"
     "files move to spool_dir/processed/, refused ones to spool_dir/rejected/ (the newest\n"
-    "processed_keep / rejected_keep are kept); files that failed for a transient reason (disk\n"
-    "full, read-only state) stay and are retried after retry_seconds; so is a native store\n"
+    "processed_keep / rejected_keep are kept); anything but a regular file (FIFO, device,\n"
+    "symbolic link, directory) is refused without being opened and left where it is. Files\n"
+    "that failed for a transient reason (disk full, read-only state) stay and are retried\n"
+    "after retry_seconds; so is a native store\n"
     "that could not be written (a problem in status until it holds the active policy).\n"
     "Pull sources (source.NAME.url, docs/agent.md) are polled on their schedule: the first\n"
     "poll within poll_splay seconds, then every poll_interval + U[0, poll_jitter) seconds,\n"

@@ -38,7 +38,6 @@ inline int ReadFd(int fd, char* buf, size_t n) {
 inline int CloseFd(int fd) { return ::_close(fd); }
 #else
 using StatBuf = struct stat;
-inline int StatPath(const char* p, StatBuf* st) { return ::stat(p, st); }
 inline int StatFd(int fd, StatBuf* st) { return ::fstat(fd, st); }
 inline bool IsReg(mode_t m) { return S_ISREG(m); }
 inline bool IsDir(mode_t m) { return S_ISDIR(m); }
@@ -117,7 +116,12 @@ absl::Status OpenInput(const std::string& path, bool allow_stdin, bool follow, s
     if (path.empty()) return absl::InvalidArgumentError("empty file name");
 #ifdef _WIN32
     (void)follow;
-    if (StatPath(path.c_str(), &st) != 0) return ErrnoError(errno, path);
+    // The CRT's stat fails on a trailing separator ("C:\\Temp\\"), which names a directory
+    // all the same; look at the name without it (but keep a root such as "C:\\").
+    std::string stat_name = path;
+    while (stat_name.size() > 3 && (stat_name.back() == '\\' || stat_name.back() == '/'))
+      stat_name.pop_back();
+    if (StatPath(stat_name.c_str(), &st) != 0) return ErrnoError(errno, path);
 #else
     if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
       return ErrnoError(errno, path);

@@ -26,6 +26,7 @@ int RunPublish(int argc, char** argv);      // cmd_publish.cc
 
 // cmd_catalog.cc: `catalog build|inspect|check`; anything else goes to RunCatalog.
 int RunCatalogCommand(int argc, char** argv);
+int RunGen(int argc, char** argv);  // cmd_gen.cc: `gen docs|json-schema|admx|gschema`
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

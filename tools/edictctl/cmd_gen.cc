@@ -1,0 +1,156 @@
+// edictctl gen docs|json-schema|admx|gschema: files generated from a product catalogue
+// (issue 18, item 7). The generators are in gen_*.cc (gen_outputs.h).
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "policy/catalog/catalog_file.h"
+#include "tools/cli/files.h"
+#include "tools/edictctl/commands.h"
+#include "tools/edictctl/gen_outputs.h"
+
+namespace edict::ctl {
+namespace {
+
+namespace cat = catalogs;
+namespace fs = std::filesystem;
+
+constexpr int kExitBadInput = 3;
+
+constexpr char kHelp[] =
+    "usage: edictctl gen docs|json-schema|admx|gschema --catalog FILE.edcat -o DIR\n"
+    "\n"
+    "Generates files from a binary product catalogue (docs/catalogs.md; built with\n"
+    "`edictctl catalog build`) into DIR, which is created if missing (its parent must\n"
+    "exist). Existing files of the same names are replaced atomically.\n"
+    "\n"
+    "  docs         PRODUCT.md: Markdown reference: settings (type, default, allowed values,\n"
+    "               who may set them, scope), native names, context attributes, data\n"
+    "               classes, purposes, schedules, built-in rules and compliance tags.\n"
+    "  json-schema  PRODUCT.policy.schema.json: JSON Schema (draft 2020-12) of policy JSON\n"
+    "               using this catalogue: setting ids an admin may set, each with its value\n"
+    "               type; data classes, purposes (with the built-in ones), schedules,\n"
+    "               compliance tags and conditions. `edictctl compile` still checks what a\n"
+    "               schema cannot (conflicting rules, values a compliance tag forbids).\n"
+    "  admx         PRODUCT.admx and en-US/PRODUCT.adml: Group Policy templates, one policy\n"
+    "               per setting an admin may set, under Software\\Policies\\VENDOR\\PRODUCT\n"
+    "               (the product's display name) with the registry value names and types of\n"
+    "               the native mapping.\n"
+    "  gschema      SCHEMA-ID.gschema.xml: GSettings schemas of the dconf mapping, one per\n"
+    "               dconf directory (id: the path with dots, e.g. org.edict.PRODUCT), typed\n"
+    "               as the agent writes dconf values (durations in seconds).\n"
+    "\n"
+    "  --catalog FILE   the binary catalogue (.edcat, at most 16 MiB); required: the\n"
+    "                   built-in catalogue is documented in docs/settings.md\n"
+    "  -o, --output DIR the output directory\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "exit status: 0 ok, 1 the catalogue cannot be rendered in that form or a file could\n"
+    "not be written, 2 usage, 3 unreadable or invalid catalogue\n";
+
+int Usage(const std::string& problem) {
+  std::fprintf(stderr, "edictctl gen: %s\n\n%s", problem.c_str(), kHelp);
+  return kExitUsage;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "edictctl gen: %s\n", message.c_str());
+  return kExitFailure;
+}
+
+// Creates `dir` (and `dir`/`sub`) if missing; refuses anything that is not a directory.
+bool EnsureDirectory(const std::string& dir, std::string* why) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st)) {
+      *why = absl::StrCat(dir, ": exists and is not a directory");
+      return false;
+    }
+    return true;
+  }
+  if (!fs::create_directory(dir, ec) || ec) {
+    *why = absl::StrCat(
+        dir, ": cannot create directory: ", ec ? ec.message() : std::string("unknown error"));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunGen(int argc, char** argv) {
+  std::string kind, catalog, out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kHelp, stdout);
+      return kExitOk;
+    }
+    if (a == "--catalog" || a == "-o" || a == "--output") {
+      if (i + 1 >= argc) return Usage(absl::StrCat(a, " needs a value"));
+      (a == "--catalog" ? catalog : out) = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      return Usage(absl::StrCat("unknown option ", a));
+    } else if (kind.empty()) {
+      kind = a;
+    } else {
+      return Usage(absl::StrCat("unexpected argument ", a));
+    }
+  }
+  absl::StatusOr<gen::Outputs> (*generate)(const cat::CatalogView&) = nullptr;
+  if (kind == "docs") {
+    generate = gen::Docs;
+  } else if (kind == "json-schema") {
+    generate = gen::JsonSchema;
+  } else if (kind == "admx") {
+    generate = gen::Admx;
+  } else if (kind == "gschema") {
+    generate = gen::Gschema;
+  } else if (kind.empty()) {
+    return Usage("which output? docs, json-schema, admx or gschema");
+  } else {
+    return Usage(absl::StrCat("unknown output \"", kind, "\" (docs, json-schema, admx, gschema)"));
+  }
+  if (catalog.empty()) {
+    return Usage("--catalog FILE.edcat is required (edictctl catalog build makes one)");
+  }
+  if (out.empty()) return Usage("-o DIR is required");
+
+  cli::ReadOptions options;
+  options.what = "a binary catalogue";
+  absl::StatusOr<std::string> bytes = cli::ReadInputFile(catalog, cat::kMaxBinaryBytes, options);
+  if (!bytes.ok()) {
+    std::fprintf(stderr, "edictctl gen: %s\n", std::string(bytes.status().message()).c_str());
+    return kExitBadInput;
+  }
+  absl::StatusOr<cat::CatalogFile> file = cat::CatalogFile::FromBytes(*bytes);
+  if (!file.ok()) {
+    std::fprintf(stderr, "edictctl gen: %s: %s\n", catalog.c_str(),
+                 std::string(file.status().message()).c_str());
+    return kExitBadInput;
+  }
+  absl::StatusOr<gen::Outputs> files = generate(file->view());
+  if (!files.ok()) {
+    return Fail(absl::StrCat(catalog, ": cannot generate ", kind, ": ", files.status().message()));
+  }
+  std::string why;
+  if (!EnsureDirectory(out, &why)) return Fail(why);
+  for (const gen::OutputFile& f : *files) {
+    const std::string path = absl::StrCat(out, "/", f.path);
+    const size_t slash = f.path.rfind('/');
+    if (slash != std::string::npos &&
+        !EnsureDirectory(absl::StrCat(out, "/", f.path.substr(0, slash)), &why)) {
+      return Fail(why);
+    }
+    if (absl::Status written = cli::WriteOutputFile(path, f.content); !written.ok()) {
+      return Fail(std::string(written.message()));
+    }
+    std::fprintf(stderr, "wrote %s (%zu bytes)\n", path.c_str(), f.content.size());
+  }
+  return kExitOk;
+}
+
+}  // namespace edict::ctl

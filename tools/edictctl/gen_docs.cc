@@ -1,0 +1,323 @@
+// `edictctl gen docs`: the Markdown reference of a product catalogue; and the helpers the
+// other generators share (gen_outputs.h).
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "policy/catalog.h"
+#include "policy/catalog/catalog_validate.h"
+#include "policy/compiler/json.h"
+#include "tools/edictctl/gen_outputs.h"
+
+namespace edict::ctl::gen {
+
+namespace cfb = catalog_fb;
+namespace cat = catalogs;
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+std::vector<std::string> Values(const cfb::Setting& s) {
+  std::vector<std::string> out;
+  if (s.values() != nullptr) {
+    for (const flatbuffers::String* v : *s.values()) out.push_back(v->str());
+  }
+  return out;
+}
+
+std::string JsonString(absl::string_view s) {
+  return json::Quote(std::string_view(s.data(), s.size()));
+}
+
+std::string XmlEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 allows no other control characters than tab, LF and CR.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += ' ';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string SettersText(uint8_t setters) {
+  std::vector<std::string> out;
+  if (setters & cfb::Setter_User) out.push_back("user");
+  if (setters & cfb::Setter_Admin) out.push_back("admin");
+  if (setters & cfb::Setter_Organiser) out.push_back("organiser");
+  return out.empty() ? "nobody (fixed)" : absl::StrJoin(out, ", ");
+}
+
+std::string ObligationsText(uint32_t bits) {
+  std::vector<std::string> out;
+  for (int i = 0; i < kObligationCount; ++i) {
+    if (bits & (1u << i)) out.emplace_back(kObligationNames[i]);
+  }
+  return absl::StrJoin(out, ", ");
+}
+
+bool AdminMaySet(const cfb::Setting& s) {
+  return !s.fixed() && (s.setters() & cfb::Setter_Admin) != 0;
+}
+
+std::string NamePart(absl::string_view id) {
+  const size_t dot = id.find('.');
+  return std::string(dot == absl::string_view::npos ? id : id.substr(dot + 1));
+}
+
+std::vector<std::string> BuiltinPurposeIds() {
+  std::vector<std::string> out;
+  for (const PurposeSpec& p : catalog::kPurposes) out.emplace_back(p.id);
+  return out;
+}
+
+namespace {
+
+// A Markdown table cell: no line breaks, pipes escaped.
+std::string Cell(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"|", "\\|"}, {"\r\n", " "}, {"\n", " "}, {"\r", " "}});
+}
+
+std::string Code(absl::string_view s) { return s.empty() ? "" : absl::StrCat("`", s, "`"); }
+
+void Row(std::string* out, const std::vector<std::string>& cells) {
+  std::vector<std::string> escaped;
+  for (const std::string& c : cells) escaped.push_back(Cell(c));
+  absl::StrAppend(out, "| ", absl::StrJoin(escaped, " | "), " |\n");
+}
+
+void Header(std::string* out, const std::vector<std::string>& cells) {
+  Row(out, cells);
+  std::vector<std::string> dashes(cells.size(), "---");
+  absl::StrAppend(out, "|", absl::StrJoin(dashes, "|"), "|\n");
+}
+
+std::string RegistryTypeText(const cfb::Setting& s, cfb::RegistryType t) {
+  if (t != cfb::RegistryType_Auto) return cfb::EnumNameRegistryType(t);
+  switch (s.type()) {
+    case cfb::SettingType_Bool:
+      return "DWord";
+    case cfb::SettingType_Integer:
+    case cfb::SettingType_Duration:
+      return "DWord (QWord beyond 32 bits)";
+    case cfb::SettingType_Flags:
+      return "MultiString";
+    default:
+      return "String";
+  }
+}
+
+std::string DefaultText(const cfb::Setting& s) {
+  const std::string d = Str(s.default_());
+  if (s.type() == cfb::SettingType_Flags && d.empty()) return "none";
+  if (s.type() == cfb::SettingType_String && d.empty()) return "empty";
+  return Code(d);
+}
+
+// A condition in the words of policy JSON's "when".
+std::string ConditionText(const fb::Condition* c) {
+  if (c == nullptr) return "always";
+  std::vector<std::string> terms;
+  auto tri = [&](const char* name, uint8_t v) {
+    if (v == fb::Tri_Yes) terms.push_back(absl::StrCat(name, ": true"));
+    if (v == fb::Tri_No) terms.push_back(absl::StrCat(name, ": false"));
+  };
+  if (c->identity() == fb::IdentityKind_Managed) terms.push_back("identity: managed");
+  if (c->identity() == fb::IdentityKind_Unmanaged) terms.push_back("identity: unmanaged");
+  tri("domain_joined", c->domain_joined());
+  tri("device_managed", c->device_managed());
+  tri("account_creation", c->account_creation());
+  auto bits = [&](const char* name, uint32_t v, const std::vector<const char*>& names) {
+    std::vector<std::string> on;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (v & (1u << i)) on.emplace_back(names[i]);
+    }
+    if (!on.empty()) terms.push_back(absl::StrCat(name, ": ", absl::StrJoin(on, ", ")));
+  };
+  bits("plan", c->plans(), {"enterprise", "small_business", "trial"});
+  bits("role", c->roles(), {"user", "admin", "organiser", "participant"});
+  bits("device_state", c->state_all(), {"tampered", "not_genuine"});
+  bits("device_state_not", c->state_none(), {"tampered", "not_genuine"});
+  if (c->os_min() != 0 || c->os_max() != 0) {
+    terms.push_back(absl::StrCat("os_generation: ", c->os_min() ? absl::StrCat(c->os_min()) : "",
+                                 "..", c->os_max() ? absl::StrCat(c->os_max()) : ""));
+  }
+  auto list = [&](const char* name,
+                  const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
+    if (v == nullptr || v->size() == 0) return;
+    std::vector<std::string> items;
+    for (const flatbuffers::String* s : *v) items.push_back(s->str());
+    terms.push_back(absl::StrCat(name, ": ", absl::StrJoin(items, ", ")));
+  };
+  list("groups", c->groups());
+  list("region", c->regions());
+  return terms.empty() ? "always" : absl::StrJoin(terms, "; ");
+}
+
+void SettingsSection(const cfb::Catalog& c, std::string* out) {
+  absl::StrAppend(out, "## Settings\n\n",
+                  "Policy rules (`settings[]` of policy JSON) may set the settings an admin "
+                  "may set; values are written in policy JSON as: Bool `true`/`false`; Enum "
+                  "one of the allowed values as a string; Flags an array of allowed values; "
+                  "Integer a JSON integer; Duration `\"30m\"`, `\"12h\"`, `\"7d\"`, `\"45s\"` "
+                  "or integer seconds; String a string.\n\n");
+  Header(out,
+         {"id", "type", "default", "allowed values", "who may set it", "scope", "description"});
+  for (const cfb::Setting* s : *c.settings()) {
+    std::string desc = Str(s->description());
+    if (s->deprecated()) desc = absl::StrCat("**Deprecated.** ", desc);
+    if (s->at_account_creation()) absl::StrAppend(&desc, " Only when the account is created.");
+    if (s->obligations_if_enabled() != 0) {
+      absl::StrAppend(&desc, " When enabled: ", ObligationsText(s->obligations_if_enabled()), ".");
+    }
+    if (s->atomic_group()) absl::StrAppend(&desc, " Atomic group `", Str(s->atomic_group()), "`.");
+    if (s->caveat()) absl::StrAppend(&desc, " Note: ", Str(s->caveat()), ".");
+    if (s->source()) absl::StrAppend(&desc, " Source: ", Str(s->source()), ".");
+    std::vector<std::string> values;
+    for (const std::string& v : Values(*s)) values.push_back(Code(v));
+    Row(out, {Code(Str(s->id())), cfb::EnumNameSettingType(s->type()), DefaultText(*s),
+              absl::StrJoin(values, ", "), SettersText(s->setters()),
+              cfb::EnumNameScope(s->scope()), desc});
+  }
+}
+
+void NativeSection(const cfb::Catalog& c, std::string* out) {
+  const cfb::Product* p = c.product();
+  absl::StrAppend(out, "\n## Native names\n\n",
+                  "Where the agent writes each setting in native policy stores (docs/catalogs.md, "
+                  "\"Native mappings\"). Registry values live under `HKLM\\SOFTWARE\\Policies\\",
+                  Str(p->vendor()), "\\", Str(p->display_name()),
+                  "` (recommended values under its `Recommended` subkey); dconf keys are locked "
+                  "for mandatory values.\n\n");
+  Header(out, {"id", "registry value", "registry type", "dconf key", "managed JSON key"});
+  for (const cfb::Setting* s : *c.settings()) {
+    const cat::NativeNames n = cat::EffectiveNative(*s);
+    Row(out, {Code(Str(s->id())), Code(n.registry_value), RegistryTypeText(*s, n.registry_type),
+              Code(n.dconf_key), Code(n.managed_key)});
+  }
+}
+
+void AttributesSection(const cfb::Catalog& c, std::string* out) {
+  if (c.attributes() == nullptr || c.attributes()->size() == 0) return;
+  absl::StrAppend(out, "\n## Context attributes\n\n");
+  Header(out, {"name", "type", "values", "description"});
+  for (const cfb::ContextAttribute* a : *c.attributes()) {
+    std::string domain;
+    if (a->type() == cfb::AttributeType_Enum && a->values()) {
+      std::vector<std::string> v;
+      for (const flatbuffers::String* s : *a->values()) v.push_back(Code(s->str()));
+      domain = absl::StrJoin(v, ", ");
+    } else if (a->type() == cfb::AttributeType_IntRange) {
+      domain = absl::StrCat(a->min(), " to ", a->max());
+    } else if (a->type() == cfb::AttributeType_Bool) {
+      domain = "`true`, `false`";
+    } else {
+      domain = "a set of strings";
+    }
+    std::string desc = Str(a->description());
+    if (a->source()) absl::StrAppend(&desc, " Source: ", Str(a->source()), ".");
+    Row(out, {Code(Str(a->name())), cfb::EnumNameAttributeType(a->type()), domain, desc});
+  }
+}
+
+template <typename T>
+void SimpleSection(const char* title, const flatbuffers::Vector<flatbuffers::Offset<T>>* v,
+                   bool obligations, std::string* out) {
+  if (v == nullptr || v->size() == 0) return;
+  absl::StrAppend(out, "\n## ", title, "\n\n");
+  if (obligations) {
+    Header(out, {"id", "num", "always attached", "description"});
+  } else {
+    Header(out, {"id", "num", "description"});
+  }
+  for (const T* e : *v) {
+    std::string desc = Str(e->description());
+    if (e->source()) absl::StrAppend(&desc, " Source: ", Str(e->source()), ".");
+    std::vector<std::string> cells = {Code(Str(e->id())), absl::StrCat(e->num())};
+    if constexpr (std::is_same_v<T, cfb::DataClass>) {
+      if (obligations) cells.push_back(ObligationsText(e->obligations()));
+    }
+    cells.push_back(desc);
+    Row(out, cells);
+  }
+}
+
+void DefaultsSections(const cfb::Catalog& c, std::string* out) {
+  if (c.data_use_defaults() && c.data_use_defaults()->size() > 0) {
+    absl::StrAppend(out, "\n## Built-in data-use rules\n\nCells without a rule are denied.\n\n");
+    Header(out, {"data class", "purpose", "effect", "when", "obligations", "fixed", "note"});
+    for (const cfb::DataUseDefault* d : *c.data_use_defaults()) {
+      Row(out, {Code(Str(d->data_class())), Code(Str(d->purpose())),
+                d->effect() == fb::Effect_Allow ? "allow" : "deny", ConditionText(d->when()),
+                ObligationsText(d->obligations()), d->fixed() ? "yes" : "", Str(d->note())});
+    }
+  }
+  if (c.schedule_defaults() && c.schedule_defaults()->size() > 0) {
+    absl::StrAppend(out, "\n## Built-in schedule intervals\n\n");
+    Header(out, {"schedule", "interval", "when", "note"});
+    for (const cfb::ScheduleDefault* d : *c.schedule_defaults()) {
+      Row(out, {Code(Str(d->schedule())), Code(Str(d->interval())), ConditionText(d->when()),
+                Str(d->note())});
+    }
+  }
+  if (c.compliance_tags() && c.compliance_tags()->size() > 0) {
+    absl::StrAppend(out, "\n## Compliance tags\n\n");
+    Header(out, {"id", "forbids", "description"});
+    for (const cfb::ComplianceTag* t : *c.compliance_tags()) {
+      std::vector<std::string> forbids;
+      if (t->forbids()) {
+        for (const cfb::Forbid* f : *t->forbids()) {
+          forbids.push_back(absl::StrCat(Code(Str(f->setting())), " = ", Code(Str(f->value()))));
+        }
+      }
+      Row(out, {Code(Str(t->id())), absl::StrJoin(forbids, ", "), Str(t->description())});
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Outputs> Docs(const cat::CatalogView& view) {
+  const cfb::Catalog& c = view.catalog();
+  const cfb::Product* p = c.product();
+  const std::string product(view.product_id());
+  std::string out = absl::StrCat("# ", Str(p->display_name()), " settings reference\n\n");
+  absl::StrAppend(&out, "Generated by `edictctl gen docs` from the catalogue of product `", product,
+                  "` (", Str(p->display_name()), " by ", Str(p->vendor()), "), version ",
+                  c.version(), ", ", cat::FormatHash(view.hash()),
+                  ". Do not edit: change the catalogue source and regenerate.\n\n");
+  SettingsSection(c, &out);
+  NativeSection(c, &out);
+  AttributesSection(c, &out);
+  SimpleSection("Data classes", c.data_classes(), true, &out);
+  SimpleSection("Purposes", c.purposes(), false, &out);
+  SimpleSection("Schedules", c.schedules(), false, &out);
+  DefaultsSections(c, &out);
+  return Outputs{{product + ".md", std::move(out)}};
+}
+
+}  // namespace edict::ctl::gen

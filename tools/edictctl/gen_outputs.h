@@ -1,0 +1,58 @@
+// Generators of `edictctl gen` (cmd_gen.cc): files derived from a verified product
+// catalogue (docs/catalogs.md). Each returns the files to write, with paths relative to the
+// output directory, or an error saying why the catalogue cannot be rendered in that form.
+// Pure functions: no I/O.
+#ifndef EDICT_TOOLS_EDICTCTL_GEN_OUTPUTS_H_
+#define EDICT_TOOLS_EDICTCTL_GEN_OUTPUTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "policy/catalog/catalog_file.h"
+
+namespace edict::ctl::gen {
+
+struct OutputFile {
+  std::string path;  // relative to the output directory, '/' separated
+  std::string content;
+};
+using Outputs = std::vector<OutputFile>;
+
+// <product>.md: Markdown reference (gen_docs.cc).
+absl::StatusOr<Outputs> Docs(const catalogs::CatalogView& view);
+// <product>.policy.schema.json: JSON Schema (draft 2020-12) of policy JSON using this
+// catalogue's settings (gen_schema.cc).
+absl::StatusOr<Outputs> JsonSchema(const catalogs::CatalogView& view);
+// <product>.admx and en-US/<product>.adml (gen_xml.cc).
+absl::StatusOr<Outputs> Admx(const catalogs::CatalogView& view);
+// <schema id>.gschema.xml: GSettings schemas of the dconf mapping (gen_xml.cc).
+absl::StatusOr<Outputs> Gschema(const catalogs::CatalogView& view);
+
+// ---- Shared helpers (gen_docs.cc) -------------------------------------------------------
+
+// The string or "" for null.
+std::string Str(const flatbuffers::String* s);
+// The allowed values of an Enum or Flags setting (empty otherwise).
+std::vector<std::string> Values(const catalog_fb::Setting& s);
+// `s` as a JSON string literal with quotes (valid UTF-8 assumed: catalogues are verified).
+// `s` as a JSON string literal: json::Quote, the tree's one JSON escaper.
+std::string JsonString(absl::string_view s);
+// `s` with &, <, >, " and ' escaped for XML text and attributes.
+std::string XmlEscape(absl::string_view s);
+// "user, admin" / "nobody (fixed)".
+std::string SettersText(uint8_t setters);
+// Obligation names as in policy JSON ("notify_user, show_indicator"), "" for none.
+std::string ObligationsText(uint32_t bits);
+// Whether a policy (admin) rule may set `s`: not fixed and the Admin setter.
+bool AdminMaySet(const catalog_fb::Setting& s);
+// The name part of a "<product>.<name>" id.
+std::string NamePart(absl::string_view id);
+// Built-in purpose ids (a product's data-use rules may name them, e.g. "security").
+std::vector<std::string> BuiltinPurposeIds();
+
+}  // namespace edict::ctl::gen
+
+#endif  // EDICT_TOOLS_EDICTCTL_GEN_OUTPUTS_H_
