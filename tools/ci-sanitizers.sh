@@ -95,9 +95,10 @@ step_asan() {
   # interposes malloc, which ASan owns, so its counters stay 0); the agent's peak-RSS
   # bound (ASan's shadow memory and quarantine count as RSS); the install and package
   # tests (they build consumers of the installed, here instrumented, library without the
-  # sanitizer runtime). All of them run in the normal build's ctest. See fuzz/README.md.
+  # sanitizer runtime); the ABI check (its baseline is of the gcc build's library). All of
+  # them run in the normal build's ctest. See fuzz/README.md.
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" \
-    -E '^ZeroAllocation\.|^agent\.AgentSpool\.BurstOfAThousandBundles|^capi\.install_and_consumers$|^capi\.debian_packages$' ||
+    -E '^ZeroAllocation\.|^agent\.AgentSpool\.BurstOfAThousandBundles|^capi\.install_and_consumers$|^capi\.debian_packages$|^capi\.abi$' ||
     fail "asan: ctest"
   record asan-ctest
 }
@@ -123,6 +124,7 @@ fuzz_one() {  # fuzz_one BUILD_DIR CORPUS TARGET: one 60 s run; status in ci-run
   local dir=$1 corpus=$2 t=$3 dict out
   case $t in compiler | roundtrip | conformance) dict=$here/fuzz/dicts/json.dict ;;
     pull) dict=$here/fuzz/dicts/http.dict ;;
+    catalog) dict=$here/fuzz/dicts/catalog.dict ;;
     *) dict=$here/fuzz/dicts/binary.dict ;; esac
   out=$dir/ci-run/$t
   mkdir -p "$out/new" "$out/findings"
