@@ -265,6 +265,19 @@ TEST(CatalogFile, AppliesTheCatalogueRulesToBinaries) {
               HasSubstr("settings[1].id: duplicate setting id \"demo.on\""));
 }
 
+TEST(CatalogFile, RefusesStringsThatAreNotUtf8) {
+  // A source must be UTF-8, so a binary may not hold what no source can (finding F4 of the
+  // `catalog` fuzz target: such a binary opened but could not be printed as JSON).
+  std::string bin = MustBuild(kBase);
+  ASSERT_TRUE(CatalogFile::FromBytes(bin).ok());
+  const size_t at = bin.find("Mode.");
+  ASSERT_NE(at, std::string::npos);
+  bin[at + 1] = static_cast<char>(0xFF);  // "M\xFFde.": same length, verifier still happy
+  absl::Status s = CatalogFile::FromBytes(bin).status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("is not valid UTF-8"));
+}
+
 // ---- Compatibility -----------------------------------------------------------------------
 
 std::vector<std::string> Problems(const std::string& prev, const std::string& next) {
