@@ -74,20 +74,11 @@ int Usage(const std::string& problem) {
   return kExitUsage;
 }
 
-// Reads and verifies a binary catalogue; prints why not on stderr.
-bool Load(const std::string& path, std::string* bytes, std::optional<cat::CatalogFile>* out) {
-  cli::ReadOptions options;
-  options.what = "a binary catalogue";
-  absl::StatusOr<std::string> read = cli::ReadInputFile(path, cat::kMaxBinaryBytes, options);
-  if (!read.ok()) {
-    std::fprintf(stderr, "edictctl catalog: %s\n", std::string(read.status().message()).c_str());
-    return false;
-  }
-  *bytes = *std::move(read);
-  absl::StatusOr<cat::CatalogFile> file = cat::CatalogFile::FromBytes(*bytes);
+// Reads and verifies a binary catalogue (ReadCatalogFile); prints why not on stderr.
+bool Load(const std::string& path, std::optional<cat::CatalogFile>* out) {
+  absl::StatusOr<cat::CatalogFile> file = ReadCatalogFile(path);
   if (!file.ok()) {
-    std::fprintf(stderr, "edictctl catalog: %s: %s\n", path.c_str(),
-                 std::string(file.status().message()).c_str());
+    std::fprintf(stderr, "edictctl catalog: %s\n", std::string(file.status().message()).c_str());
     return false;
   }
   out->emplace(*std::move(file));
@@ -242,9 +233,8 @@ int Inspect(int argc, char** argv) {
     }
   }
   if (path.empty()) return Usage("inspect needs FILE.edcat");
-  std::string bytes;
   std::optional<cat::CatalogFile> file;
-  if (!Load(path, &bytes, &file)) return kExitBadInput;
+  if (!Load(path, &file)) return kExitBadInput;
   if (!as_json) {
     Describe(file->view());
     return kExitOk;
@@ -267,10 +257,8 @@ int Check(int argc, char** argv) {
     paths.emplace_back(a);
   }
   if (paths.size() != 2) return Usage("check needs OLD.edcat and NEW.edcat");
-  std::string old_bytes, new_bytes;
   std::optional<cat::CatalogFile> prev, next;
-  if (!Load(paths[0], &old_bytes, &prev) || !Load(paths[1], &new_bytes, &next))
-    return kExitBadInput;
+  if (!Load(paths[0], &prev) || !Load(paths[1], &next)) return kExitBadInput;
   const std::vector<std::string> problems =
       cat::CompatibilityProblems(prev->catalog(), next->catalog());
   for (const std::string& p : problems)

@@ -10,6 +10,7 @@
 #include "tools/cli/files.h"
 #include "tools/edictctl/commands.h"
 #include "tools/edictctl/gen_outputs.h"
+#include "tools/edictctl/util.h"
 
 namespace edict::ctl {
 namespace {
@@ -119,17 +120,9 @@ int RunGen(int argc, char** argv) {
   }
   if (out.empty()) return Usage("-o DIR is required");
 
-  cli::ReadOptions options;
-  options.what = "a binary catalogue";
-  absl::StatusOr<std::string> bytes = cli::ReadInputFile(catalog, cat::kMaxBinaryBytes, options);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "edictctl gen: %s\n", std::string(bytes.status().message()).c_str());
-    return kExitBadInput;
-  }
-  absl::StatusOr<cat::CatalogFile> file = cat::CatalogFile::FromBytes(*bytes);
+  absl::StatusOr<cat::CatalogFile> file = ReadCatalogFile(catalog);
   if (!file.ok()) {
-    std::fprintf(stderr, "edictctl gen: %s: %s\n", catalog.c_str(),
-                 std::string(file.status().message()).c_str());
+    std::fprintf(stderr, "edictctl gen: %s\n", std::string(file.status().message()).c_str());
     return kExitBadInput;
   }
   absl::StatusOr<gen::Outputs> files = generate(file->view());

@@ -78,4 +78,16 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
+absl::StatusOr<catalogs::CatalogFile> ReadCatalogFile(const std::string& path) {
+  cli::ReadOptions options;
+  options.what = "a binary catalogue";
+  absl::StatusOr<std::string> bytes = cli::ReadInputFile(path, catalogs::kMaxBinaryBytes, options);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<catalogs::CatalogFile> file = catalogs::CatalogFile::FromBytes(*bytes);
+  if (!file.ok()) {
+    return absl::Status(file.status().code(), absl::StrCat(path, ": ", file.status().message()));
+  }
+  return file;
+}
+
 }  // namespace edict::ctl

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "policy/catalog/catalog_file.h"
 #include "tools/cli/files.h"
 #include "transport/describe.h"
 #include "transport/trust.h"
@@ -41,6 +43,11 @@ std::string WrongDocument(const std::string& path, const std::string& bytes,
 
 // Prints `rows` as left-aligned columns, two spaces in, trailing blanks trimmed.
 void PrintTable(const std::vector<std::vector<std::string>>& rows);
+
+// Reads and verifies the binary catalogue at `path` (cli::ReadInputFile, at most
+// catalogs::kMaxBinaryBytes, then CatalogFile::FromBytes). The error message names the path
+// and the reason.
+absl::StatusOr<catalogs::CatalogFile> ReadCatalogFile(const std::string& path);
 
 }  // namespace edict::ctl
 
