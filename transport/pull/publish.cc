@@ -93,13 +93,23 @@ absl::Status WriteFileAtomically(const std::string& path, Bytes data, bool advan
   ::fchmod(fd, 0644);  // whatever the umask: a web server must read it
   struct stat old;
   if (advance_mtime && ::stat(path.c_str(), &old) == 0) {
+    // Always set the time explicitly: the file system stamps writes from a coarse clock
+    // that can lag CLOCK_REALTIME across a second boundary, so comparing the precise clock
+    // with the old mtime is not enough (seen in CI: the same second, the same ETag, a 304).
     struct timespec now;
     ::clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec times[2];
+    times[0] = now;
     if (now.tv_sec <= old.st_mtim.tv_sec) {
-      struct timespec times[2];
-      times[0].tv_sec = times[1].tv_sec = old.st_mtim.tv_sec + 1;
-      times[0].tv_nsec = times[1].tv_nsec = 0;
-      ::futimens(fd, times);
+      times[0].tv_sec = old.st_mtim.tv_sec + 1;
+      times[0].tv_nsec = 0;
+    }
+    times[1] = times[0];
+    if (::futimens(fd, times) != 0) {
+      absl::Status s = Errno("futimens", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
     }
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
