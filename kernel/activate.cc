@@ -1,8 +1,10 @@
 // Activation: verify a payload and index it into the caller's arena.
 //
-// Arena layout (every part 16-byte aligned, sizes depend only on the payload):
-//   Impl | Snapshot | bucket_begin[kSlotCount + 1] | rule_value[kind][n_kind] |
-//   slot_of[n_rules] (scratch) | cands[cand_cap] | table[table_cap]
+// Arena layout (every part 16-byte aligned, sizes depend on the payload and the catalogue
+// set's slot count):
+//   Impl | Snapshot | bucket_begin[slot_count + 1] | rule_value[kind][n_kind] |
+//   attr_first[kind][n_kind] | attr_terms[n_terms] |
+//   slot_of[n_rules] (scratch) | cands[cand_cap] | table[table_cap] | filter
 // cand_cap counts, over all rules, 1 per rule without groups and two per group name
 // otherwise (candidate + bucket sentinel), so it bounds what pass 2 writes; table_cap is a power of
 // two at least twice the group names, so the open-addressing table stays at most half full.
@@ -75,6 +77,8 @@ size_t CandidatesOf(const flatbuffers::Vector<flatbuffers::Offset<Rule>>* v, siz
 
 struct Layout {
   size_t n[3] = {0, 0, 0};
+  size_t terms = 0;  // attribute terms of all rules
+  size_t off_attr_first[3] = {0, 0, 0}, off_terms = 0;
   size_t cand_cap = 0;
   size_t table_cap = 0;
   size_t filter_bits = 0;  // 4 per table entry: a power of two, at least 64
@@ -82,8 +86,19 @@ struct Layout {
          off_table = 0, off_filter = 0, total = 0;
 };
 
-Layout ComputeLayout(const fb::Payload* p) {
+template <typename Rule>
+size_t TermsOf(const flatbuffers::Vector<flatbuffers::Offset<Rule>>* v) {
+  size_t n = 0;
+  if (v == nullptr) return 0;
+  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+    n += internal::AttributeTermCount(v->Get(i)->when());
+  }
+  return n;
+}
+
+Layout ComputeLayout(const fb::Payload* p, const internal::SlotLayout& slots) {
   Layout l;
+  l.terms = TermsOf(p->settings()) + TermsOf(p->data_use()) + TermsOf(p->schedules());
   l.n[0] = Count(p->settings());
   l.n[1] = Count(p->data_use());
   l.n[2] = Count(p->schedules());
@@ -100,11 +115,17 @@ Layout ComputeLayout(const fb::Payload* p) {
   l.off_snapshot = off;
   off = AlignUp(off + sizeof(Snapshot));
   l.off_buckets = off;
-  off = AlignUp(off + sizeof(uint32_t) * (internal::kSlotCount + 1));
+  off = AlignUp(off + sizeof(uint32_t) * (slots.slot_count + 1));
   for (int k = 0; k < 3; ++k) {
     l.off_values[k] = off;
     off = AlignUp(off + sizeof(int64_t) * l.n[k]);
   }
+  for (int k = 0; k < 3; ++k) {
+    l.off_attr_first[k] = off;
+    off = AlignUp(off + sizeof(uint32_t) * l.n[k]);
+  }
+  l.off_terms = off;
+  off = AlignUp(off + sizeof(internal::AttrTerm) * l.terms);
   l.off_slots = off;
   off = AlignUp(off + sizeof(uint32_t) * (l.n[0] + l.n[1] + l.n[2]));
   l.off_cands = off;
@@ -145,6 +166,8 @@ GroupEntry* FindGroup(GroupEntry* table, size_t mask, uint32_t slot, const uint8
 // Uniform access to the three rule vectors.
 struct Rules {
   const fb::Payload* p;
+  const CatalogSet& set;
+  internal::SlotLayout slots;
   const fb::Condition* When(int kind, uint32_t i) const {
     switch (kind) {
       case 0:
@@ -172,11 +195,11 @@ struct Rules {
   internal::RuleCheck Check(int kind, uint32_t i) const {
     switch (kind) {
       case 0:
-        return internal::CheckSettingRule(p->settings()->Get(i));
+        return internal::CheckSettingRule(set, p->settings()->Get(i));
       case 1:
-        return internal::CheckDataUseRule(p->data_use()->Get(i));
+        return internal::CheckDataUseRule(set, slots, p->data_use()->Get(i));
       default:
-        return internal::CheckScheduleRule(p->schedules()->Get(i));
+        return internal::CheckScheduleRule(set, slots, p->schedules()->Get(i));
     }
   }
   std::string_view Name(int kind, uint32_t i, SkipReason reason) const {
@@ -195,21 +218,25 @@ struct Rules {
 
 }  // namespace
 
-absl::StatusOr<size_t> Snapshot::ArenaSize(absl::Span<const uint8_t> payload) {
+absl::StatusOr<size_t> Snapshot::ArenaSize(absl::Span<const uint8_t> payload,
+                                           const CatalogSet& catalogs) {
   absl::StatusOr<const fb::Payload*> root = VerifiedRoot(payload);
   if (!root.ok()) return root.status();
-  return ComputeLayout(*root).total;
+  return ComputeLayout(*root, internal::LayoutOf(catalogs)).total;
 }
 
 absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> payload,
-                                                   absl::Span<uint8_t> arena) {
+                                                   absl::Span<uint8_t> arena,
+                                                   const CatalogSet& catalogs) {
   absl::StatusOr<const fb::Payload*> verified = VerifiedRoot(payload);
   if (!verified.ok()) return verified.status();
   const fb::Payload* root = *verified;
   if (root->header()->format_version() != 1) {
     return absl::FailedPreconditionError("unsupported payload format_version");
   }
-  const Layout l = ComputeLayout(root);
+  const internal::SlotLayout slots = internal::LayoutOf(catalogs);
+  const uint32_t slot_count = slots.slot_count;
+  const Layout l = ComputeLayout(root, slots);
   if (arena.size() < l.total) return absl::ResourceExhaustedError("arena too small");
   if (reinterpret_cast<uintptr_t>(arena.data()) % kAlign != 0) {
     return absl::InvalidArgumentError("arena not aligned for std::max_align_t");
@@ -220,14 +247,22 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   im->payload_size = payload.size();
   im->root = root;
   im->serial = root->header()->serial();
+  im->catalogs = &catalogs;
+  im->slots = slots;
 
   uint32_t* buckets = reinterpret_cast<uint32_t*>(base + l.off_buckets);
-  std::memset(buckets, 0, sizeof(uint32_t) * (internal::kSlotCount + 1));
+  std::memset(buckets, 0, sizeof(uint32_t) * (slot_count + 1));
   int64_t* values[3];
+  uint32_t* attr_first[3];
   for (int k = 0; k < 3; ++k) {
     values[k] = reinterpret_cast<int64_t*>(base + l.off_values[k]);
     im->rule_value[k] = values[k];
+    attr_first[k] = reinterpret_cast<uint32_t*>(base + l.off_attr_first[k]);
+    im->attr_first[k] = attr_first[k];
   }
+  internal::AttrTerm* terms = reinterpret_cast<internal::AttrTerm*>(base + l.off_terms);
+  im->attr_terms = terms;
+  size_t next_term = 0;
   uint32_t* slot_of = reinterpret_cast<uint32_t*>(base + l.off_slots);
   Cand* cands = reinterpret_cast<Cand*>(base + l.off_cands);
   GroupEntry* table = reinterpret_cast<GroupEntry*>(base + l.off_table);
@@ -237,12 +272,17 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   const uint64_t filter_mask = l.filter_bits == 0 ? 0 : l.filter_bits - 1;
   if (l.filter_bits != 0) std::memset(static_cast<void*>(filter), 0, l.filter_bits / 8);
 
-  const Rules rules{root};
+  const Rules rules{root, catalogs, slots};
   // Pass 1: check every rule, record skips, count bucket sizes.
   size_t flat = 0;
   for (int k = 0; k < 3; ++k) {
     for (uint32_t i = 0; i < l.n[k]; ++i, ++flat) {
-      const internal::RuleCheck rc = rules.Check(k, i);
+      internal::RuleCheck rc = rules.Check(k, i);
+      attr_first[k][i] = internal::kNoTerms;
+      if (rc.ok && !internal::AttributeTermsValid(catalogs, rules.When(k, i))) {
+        rc.ok = false;
+        rc.reason = SkipReason::kUnknownAttribute;
+      }
       if (!rc.ok) {
         if (rules.Critical(k, i)) {
           return absl::FailedPreconditionError("critical rule cannot be honoured");
@@ -275,11 +315,11 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   }
   // Bucket ends; pass 2 fills each no-group bucket backwards, ending at its begin.
   uint32_t sum = 0;
-  for (uint32_t s = 0; s < internal::kSlotCount; ++s) {
+  for (uint32_t s = 0; s < slot_count; ++s) {
     sum += buckets[s];
     buckets[s] = sum;
   }
-  buckets[internal::kSlotCount] = sum;
+  buckets[slot_count] = sum;
   // Group buckets: `begin` holds the count; make it the bucket's end (filled backwards
   // like the no-group buckets) and put the sentinel there.
   const Cand sentinel{0, 0, internal::kNoKey, 0, 0, 0, 0};
@@ -296,6 +336,12 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
       const uint32_t slot = slot_of[flat];
       if (slot == kInvalidSlot) continue;
       const fb::Condition* when = rules.When(k, i);
+      const size_t nterms = internal::AttributeTermCount(when);
+      if (nterms != 0) {
+        attr_first[k][i] = static_cast<uint32_t>(next_term);
+        internal::CompileAttributeTerms(catalogs, payload.data(), when, terms + next_term);
+        next_term += nterms;
+      }
       const Cand c = internal::CompileCondition(
           when, internal::PriorityKey(rules.Level(k, i), Specificity(when), i));
       const StringVec* groups = GroupsOf(when);
@@ -310,7 +356,7 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
     }
   }
   const auto by_key = [](const Cand& a, const Cand& b) { return a.key < b.key; };
-  for (uint32_t s = 0; s < internal::kSlotCount; ++s) {
+  for (uint32_t s = 0; s < slot_count; ++s) {
     std::sort(cands + buckets[s], cands + buckets[s + 1], by_key);
   }
   for (size_t t = 0; t < l.table_cap; ++t) {
@@ -331,20 +377,48 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   return snap;
 }
 
-const Snapshot& Snapshot::Defaults() {
-  static const uint32_t kEmptyBuckets[internal::kSlotCount + 1] = {};
-  static const Impl kImpl = [] {
-    Impl im;
-    im.bucket_begin = kEmptyBuckets;
-    return im;
-  }();
-  static const Snapshot kDefaults = [] {
-    Snapshot s;
-    s.impl_ = &kImpl;
-    return s;
-  }();
-  return kDefaults;
+size_t Snapshot::DefaultsArenaSize(const CatalogSet& catalogs) {
+  return AlignUp(sizeof(internal::State)) + AlignUp(sizeof(Snapshot)) +
+         AlignUp(sizeof(uint32_t) * (internal::LayoutOf(catalogs).slot_count + 1));
 }
+
+absl::StatusOr<const Snapshot*> Snapshot::Defaults(const CatalogSet& catalogs,
+                                                   absl::Span<uint8_t> arena) {
+  if (arena.size() < DefaultsArenaSize(catalogs)) {
+    return absl::ResourceExhaustedError("arena too small");
+  }
+  if (reinterpret_cast<uintptr_t>(arena.data()) % kAlign != 0) {
+    return absl::InvalidArgumentError("arena not aligned for std::max_align_t");
+  }
+  uint8_t* base = arena.data();
+  Impl* im = new (base) Impl();
+  im->catalogs = &catalogs;
+  im->slots = internal::LayoutOf(catalogs);
+  const size_t off_snapshot = AlignUp(sizeof(internal::State));
+  const size_t off_buckets = off_snapshot + AlignUp(sizeof(Snapshot));
+  uint32_t* buckets = reinterpret_cast<uint32_t*>(base + off_buckets);
+  std::memset(buckets, 0, sizeof(uint32_t) * (im->slots.slot_count + 1));
+  im->bucket_begin = buckets;
+  Snapshot* snap = new (base + off_snapshot) Snapshot();
+  snap->impl_ = im;
+  return snap;
+}
+
+const Snapshot& Snapshot::Defaults() {
+  // Static storage sized for the built-in catalogue: no allocation, even on first use.
+  constexpr size_t kSlots = catalog::kSettings.size() +
+                            catalog::kDataClasses.size() * catalog::kPurposes.size() +
+                            catalog::kSchedules.size();
+  constexpr size_t kSize = ((sizeof(internal::State) + kAlign - 1) & ~(kAlign - 1)) +
+                           ((sizeof(Snapshot) + kAlign - 1) & ~(kAlign - 1)) +
+                           ((sizeof(uint32_t) * (kSlots + 1) + kAlign - 1) & ~(kAlign - 1));
+  alignas(std::max_align_t) static uint8_t storage[kSize];
+  static const Snapshot* const kDefaults =
+      *Defaults(CatalogSet::Builtin(), absl::Span<uint8_t>(storage, kSize));
+  return *kDefaults;
+}
+
+const CatalogSet& Snapshot::catalogs() const { return *impl_->catalogs; }
 
 uint64_t Snapshot::serial() const { return impl_->serial; }
 size_t Snapshot::skipped_count() const { return impl_->skipped_count; }
@@ -391,6 +465,8 @@ std::string_view SkipReasonName(SkipReason r) {
       return "fixed data-use cell";
     case SkipReason::kBadInterval:
       return "interval not positive";
+    case SkipReason::kUnknownAttribute:
+      return "unknown context attribute";
   }
   return "unknown reason";
 }

@@ -67,6 +67,7 @@ struct Terms {
   const StringVec* groups = nullptr;
   const StringVec* regions = nullptr;
   std::string_view region;  // built-in rules: at most one region
+  const flatbuffers::Vector<flatbuffers::Offset<fb::AttributeTerm>>* attributes = nullptr;
 
   static Terms Of(const fb::Condition* w) {
     Terms t;
@@ -83,6 +84,7 @@ struct Terms {
     t.state_none = w->state_none();
     if (w->groups() != nullptr && w->groups()->size() != 0) t.groups = w->groups();
     if (w->regions() != nullptr && w->regions()->size() != 0) t.regions = w->regions();
+    if (w->attributes() != nullptr && w->attributes()->size() != 0) t.attributes = w->attributes();
     return t;
   }
   static Terms Of(const ConditionSpec& w) {
@@ -151,6 +153,23 @@ void PutOs(Out& o, int32_t lo, int32_t hi) {
   }
 }
 
+std::string_view NeedWord(int v) { return v == fb::Tri_Yes ? "yes" : v == fb::Tri_No ? "no" : "?"; }
+
+// "acmevpn.network_trust corporate or home", "acmevpn.on_battery no",
+// "acmevpn.tunnel_count 1 to 3". The payload alone says which: `is` for bool terms,
+// `values` for enum and string-set terms, else a range.
+void PutAttributeTerm(Out& o, const fb::AttributeTerm* a) {
+  o << View(a->name()) << " ";
+  if (a->is() != fb::Tri_Any) {
+    o << NeedWord(a->is());
+  } else if (a->values() != nullptr && a->values()->size() != 0) {
+    List(o, a->values(), "");
+  } else {
+    o.Int(a->min()) << " to ";
+    o.Int(a->max());
+  }
+}
+
 // "managed identity, domain-joined device, group finance or hr" or "everyone".
 void PutCondition(Out& o, const Terms& t) {
   bool first = true;
@@ -198,6 +217,12 @@ void PutCondition(Out& o, const Terms& t) {
     sep() << "region ";
     List(o, t.regions, t.region);
   }
+  if (t.attributes != nullptr) {
+    for (const fb::AttributeTerm* a : *t.attributes) {
+      sep();
+      PutAttributeTerm(o, a);
+    }
+  }
   if (first) o << "everyone";
 }
 
@@ -207,7 +232,7 @@ std::string_view IdentityWord(Identity i) {
 std::string_view TriStateWord(TriState t) {
   return t == TriState::kYes ? "yes" : t == TriState::kNo ? "no" : "unknown";
 }
-std::string_view NeedTri(int v) { return v == fb::Tri_Yes ? "yes" : v == fb::Tri_No ? "no" : "?"; }
+std::string_view NeedTri(int v) { return NeedWord(v); }
 
 bool InList(const StringVec* v, std::string_view s) { return internal::AnyOf(v, s); }
 
@@ -298,6 +323,78 @@ bool PutFailedTerm(Out& o, const Terms& t, const Context& ctx) {
     return true;
   }
   return false;
+}
+
+// "attribute acmevpn.network_trust is home, rule needs corporate".
+void PutFailedAttribute(Out& o, const internal::State& im, const fb::AttributeTerm* a,
+                        const Context& ctx) {
+  const int handle = im.catalogs->FindAttribute(View(a->name()));
+  const AttributeValue* v =
+      handle < 0 ? nullptr : internal::FindAttributeValue(ctx, static_cast<uint32_t>(handle));
+  o << "attribute " << View(a->name()) << " is ";
+  if (v == nullptr) {
+    o << "unknown";
+  } else {
+    const AttributeSpec& spec = im.catalogs->attributes()[handle];
+    switch (spec.type) {
+      case AttributeType::kBool:
+        o << (v->number == 1 ? "yes" : v->number == 0 ? "no" : "invalid");
+        break;
+      case AttributeType::kEnum:
+        if (v->number >= 0 && static_cast<size_t>(v->number) < spec.values.size()) {
+          o << spec.values[v->number];
+        } else {
+          o << "invalid";
+        }
+        break;
+      case AttributeType::kIntRange:
+        o.Int(v->number);
+        break;
+      case AttributeType::kStringSet:
+        for (size_t i = 0; i < v->strings.size(); ++i) o << (i == 0 ? "" : "|") << v->strings[i];
+        if (v->strings.empty()) o << "empty";
+        break;
+    }
+  }
+  o << ", rule needs ";
+  PutAttributeTerm(o, a);
+}
+
+// The rule's check at activation, attribute terms included (as Activate does).
+internal::RuleCheck CheckRule(const internal::State& im, int kind, uint32_t i) {
+  internal::RuleCheck rc;
+  const fb::Condition* w;
+  if (kind == 0) {
+    rc = internal::CheckSettingRule(*im.catalogs, im.root->settings()->Get(i));
+    w = im.root->settings()->Get(i)->when();
+  } else if (kind == 1) {
+    rc = internal::CheckDataUseRule(*im.catalogs, im.slots, im.root->data_use()->Get(i));
+    w = im.root->data_use()->Get(i)->when();
+  } else {
+    rc = internal::CheckScheduleRule(*im.catalogs, im.slots, im.root->schedules()->Get(i));
+    w = im.root->schedules()->Get(i)->when();
+  }
+  if (rc.ok && !internal::AttributeTermsValid(*im.catalogs, w)) {
+    rc.ok = false;
+    rc.reason = SkipReason::kUnknownAttribute;
+  }
+  return rc;
+}
+
+// If `ctx` fails the condition of rule `i` of `kind`, writes "condition failed: <term>"
+// and returns true. Attribute terms are asked of the compiled matcher.
+bool PutIfConditionFails(Out& o, const internal::State& im, int kind, uint32_t i,
+                         const fb::Condition* w, const Context& ctx) {
+  const bool base = internal::ConditionMatches(w, ctx);
+  const int attr = internal::FirstFailedAttribute(im, kind, i, ctx);
+  if (base && attr < 0) return false;
+  o << "condition failed: ";
+  if (!base) {
+    PutFailedTerm(o, Terms::Of(w), ctx);
+  } else {
+    PutFailedAttribute(o, im, w->attributes()->Get(static_cast<flatbuffers::uoffset_t>(attr)), ctx);
+  }
+  return true;
 }
 
 void PutValue(Out& o, const SettingSpec& spec, const Value& v) {
@@ -410,9 +507,10 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
                          ExplainDetail detail, absl::Span<char> out) const {
   const Impl& im = *impl_;
   Out o(out);
-  if (r.setting < 0 || r.setting >= static_cast<int>(internal::kSettingSlots)) {
-    o << "unknown setting: not in catalogue version ";
-    o.Uint(catalog::kVersion) << " of this endpoint";
+  if (r.setting < 0 || static_cast<uint32_t>(r.setting) >= im.slots.cell_base) {
+    o << "unknown setting: not in the catalogues of this endpoint (built-in version ";
+    o.Uint(im.catalogs->builtin_version()) << ", ";
+    o.Uint(im.catalogs->products().size()) << " product catalogues)";
     bool any = false;
     for (const SkippedRule& s : skipped()) {
       if (s.kind != RuleKind::kSetting || s.reason != SkipReason::kUnknownSetting) continue;
@@ -424,7 +522,8 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
     o << ".";
     return o.Finish();
   }
-  const SettingSpec& spec = catalog::kSettings[r.setting];
+  const CatalogSet& set = *im.catalogs;
+  const SettingSpec& spec = set.settings()[r.setting];
   o << spec.id << " = ";
   PutValue(o, spec, r.value);
   o << " (" << SourceName(r.source) << (r.locked ? ", locked" : "") << ")";
@@ -457,7 +556,7 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
   if (!spec.caveat.empty()) o << "; note: " << spec.caveat;
   if (r.notes & kNoteAtomicGroup) {
     o << "; recommended rules ignored: atomic group "
-      << catalog::kAtomicGroups[spec.atomic_group < 0 ? 0 : spec.atomic_group].id
+      << (spec.atomic_group < 0 ? std::string_view("?") : set.atomic_groups()[spec.atomic_group].id)
       << " is decided by a mandatory rule of another member";
   }
   if (choice != nullptr && r.source != Source::kUser) {
@@ -497,7 +596,7 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
     const fb::SettingRule* rule = rules->Get(i);
     if (View(rule->setting()) != spec.id || static_cast<int32_t>(i) == r.rule) continue;
     any = true;
-    const internal::RuleCheck rc = internal::CheckSettingRule(rule);
+    const internal::RuleCheck rc = CheckRule(im, 0, i);
     if (!rc.ok) {
       PutSkipped(o, RuleKind::kSetting, i, rc.reason);
       continue;
@@ -509,13 +608,11 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
     o.Int(spec_n) << ", value ";
     PutValue(o, spec, internal::RuleValue(im, spec, i));
     o << "): ";
-    if (!internal::ConditionMatches(rule->when(), ctx)) {
-      o << "condition failed: ";
-      PutFailedTerm(o, Terms::Of(rule->when()), ctx);
+    if (PutIfConditionFails(o, im, 0, i, rule->when(), ctx)) {
     } else if (level == 1 && (r.notes & kNoteAtomicGroup)) {
-      o << "ignored: atomic group " << catalog::kAtomicGroups[spec.atomic_group].id
+      o << "ignored: atomic group " << set.atomic_groups()[spec.atomic_group].id
         << " is decided by a mandatory rule of "
-        << (decider >= 0 ? catalog::kSettings[decider].id : std::string_view("another member"));
+        << (decider >= 0 ? set.settings()[decider].id : std::string_view("another member"));
     } else if (r.source == Source::kUser) {
       o << "overridden by the user's choice";
     } else if (wkey != internal::kNoKey) {
@@ -535,15 +632,16 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
                          absl::Span<char> out) const {
   const Impl& im = *impl_;
   Out o(out);
+  const CatalogSet& set = *im.catalogs;
   if (d.unknown || d.data_class < 0 || d.purpose < 0 ||
-      d.data_class >= static_cast<int>(catalog::kDataClasses.size()) ||
-      d.purpose >= static_cast<int>(catalog::kPurposes.size())) {
+      d.data_class >= static_cast<int>(set.data_classes().size()) ||
+      d.purpose >= static_cast<int>(set.purposes().size())) {
     o << "unknown data class or purpose: denied.";
     return o.Finish();
   }
-  const DataClassSpec& cls = catalog::kDataClasses[d.data_class];
-  const PurposeSpec& pur = catalog::kPurposes[d.purpose];
-  const Table<BuiltinDataUse> builtins = catalog::BuiltinRulesFor(d.data_class, d.purpose);
+  const DataClassSpec& cls = set.data_classes()[d.data_class];
+  const PurposeSpec& pur = set.purposes()[d.purpose];
+  const Table<BuiltinDataUse> builtins = set.BuiltinRulesFor(d.data_class, d.purpose);
   o << "use of " << cls.id << " for " << pur.id << ": " << (d.allowed ? "allowed" : "denied")
     << " (" << SourceName(d.source) << ")";
   const fb::DataUseRule* winner = nullptr;
@@ -557,8 +655,8 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     o << ": ";
     PutCondition(o, Terms::Of(winner->when()));
     PutNote(o, winner->note());
-  } else if (d.builtin >= 0 && static_cast<size_t>(d.builtin) < catalog::kBuiltinDataUse.size()) {
-    const BuiltinDataUse& b = catalog::kBuiltinDataUse[d.builtin];
+  } else if (d.builtin >= 0 && static_cast<size_t>(d.builtin) < set.builtin_data_use().size()) {
+    const BuiltinDataUse& b = set.builtin_data_use()[d.builtin];
     o << " by built-in rule ";
     o.Int(d.builtin) << " of the catalogue"
                      << (b.fixed ? " (a fixed cell no policy can change)" : "") << ": ";
@@ -579,7 +677,7 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
         static_cast<int32_t>(i) == d.rule) {
       continue;
     }
-    const internal::RuleCheck rc = internal::CheckDataUseRule(rule);
+    const internal::RuleCheck rc = CheckRule(im, 1, i);
     if (!rc.ok) {
       PutSkipped(o, RuleKind::kDataUse, i, rc.reason);
       continue;
@@ -587,9 +685,7 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     o << "\n  - rule ";
     o.Int(i) << " (" << (rule->effect() == fb::Effect_Allow ? "allow" : "deny") << ", specificity ";
     o.Int(Specificity(rule->when())) << "): ";
-    if (!internal::ConditionMatches(rule->when(), ctx)) {
-      o << "condition failed: ";
-      PutFailedTerm(o, Terms::Of(rule->when()), ctx);
+    if (PutIfConditionFails(o, im, 1, i, rule->when(), ctx)) {
     } else if (winner != nullptr) {
       PutOrderLoss(o, internal::PriorityKey(0, Specificity(rule->when()), i),
                    internal::PriorityKey(0, Specificity(winner->when()), d.rule));
@@ -599,7 +695,7 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     PutNote(o, rule->note());
   }
   for (size_t i = 0; i < builtins.size(); ++i) {
-    const int32_t index = static_cast<int32_t>(builtins.data - catalog::kBuiltinDataUse.data + i);
+    const int32_t index = static_cast<int32_t>(builtins.data - set.builtin_data_use().data() + i);
     if (index == d.builtin) continue;
     o << "\n  - built-in rule ";
     o.Int(index) << " (" << (builtins[i].allow ? "allow" : "deny") << "): ";
@@ -620,11 +716,12 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
                          absl::Span<char> out) const {
   const Impl& im = *impl_;
   Out o(out);
-  if (s.unknown || s.schedule < 0 || s.schedule >= static_cast<int>(internal::kScheduleSlots)) {
+  const CatalogSet& set = *im.catalogs;
+  if (s.unknown || s.schedule < 0 || s.schedule >= static_cast<int>(set.schedules().size())) {
     o << "unknown schedule: no schedule applies.";
     return o.Finish();
   }
-  const ScheduleSpec& spec = catalog::kSchedules[s.schedule];
+  const ScheduleSpec& spec = set.schedules()[s.schedule];
   o << spec.id << " = ";
   if (s.interval_seconds == 0) {
     o << "no schedule";
@@ -648,8 +745,8 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     o << ": ";
     PutCondition(o, Terms::Of(winner->when()));
     PutNote(o, winner->note());
-  } else if (s.builtin >= 0 && static_cast<size_t>(s.builtin) < catalog::kBuiltinSchedules.size()) {
-    const BuiltinSchedule& b = catalog::kBuiltinSchedules[s.builtin];
+  } else if (s.builtin >= 0 && static_cast<size_t>(s.builtin) < set.builtin_schedules().size()) {
+    const BuiltinSchedule& b = set.builtin_schedules()[s.builtin];
     o << " by built-in rule ";
     o.Int(s.builtin) << " of the catalogue: ";
     PutCondition(o, Terms::Of(b.when));
@@ -665,7 +762,7 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
   for (flatbuffers::uoffset_t i = 0; rules != nullptr && i < rules->size(); ++i) {
     const fb::ScheduleRule* rule = rules->Get(i);
     if (View(rule->schedule()) != spec.id || static_cast<int32_t>(i) == s.rule) continue;
-    const internal::RuleCheck rc = internal::CheckScheduleRule(rule);
+    const internal::RuleCheck rc = CheckRule(im, 2, i);
     if (!rc.ok) {
       PutSkipped(o, RuleKind::kSchedule, i, rc.reason);
       continue;
@@ -674,9 +771,7 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     o.Int(i) << " (every ";
     o.Int(rule->interval_seconds()) << " s, specificity ";
     o.Int(Specificity(rule->when())) << "): ";
-    if (!internal::ConditionMatches(rule->when(), ctx)) {
-      o << "condition failed: ";
-      PutFailedTerm(o, Terms::Of(rule->when()), ctx);
+    if (PutIfConditionFails(o, im, 2, i, rule->when(), ctx)) {
     } else if (winner != nullptr) {
       PutOrderLoss(o, internal::PriorityKey(0, Specificity(rule->when()), i),
                    internal::PriorityKey(0, Specificity(winner->when()), s.rule));
@@ -685,9 +780,9 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     }
     PutNote(o, rule->note());
   }
-  const Table<BuiltinSchedule> builtins = catalog::BuiltinRulesFor(s.schedule);
+  const Table<BuiltinSchedule> builtins = set.BuiltinRulesFor(s.schedule);
   for (size_t i = 0; i < builtins.size(); ++i) {
-    const int32_t index = static_cast<int32_t>(builtins.data - catalog::kBuiltinSchedules.data + i);
+    const int32_t index = static_cast<int32_t>(builtins.data - set.builtin_schedules().data() + i);
     if (index == s.builtin) continue;
     o << "\n  - built-in rule ";
     o.Int(index) << " (every ";

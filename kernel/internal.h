@@ -23,13 +23,21 @@
 namespace edict {
 namespace internal {
 
-inline constexpr uint32_t kSettingSlots = static_cast<uint32_t>(catalog::kSettings.size());
-inline constexpr uint32_t kCellSlots =
-    static_cast<uint32_t>(catalog::kDataClasses.size() * catalog::kPurposes.size());
-inline constexpr uint32_t kScheduleSlots = static_cast<uint32_t>(catalog::kSchedules.size());
-inline constexpr uint32_t kCellBase = kSettingSlots;
-inline constexpr uint32_t kScheduleBase = kSettingSlots + kCellSlots;
-inline constexpr uint32_t kSlotCount = kScheduleBase + kScheduleSlots;
+// Slot layout of a catalogue set: settings, then data-use cells, then schedules.
+struct SlotLayout {
+  uint32_t cell_base = 0;      // = number of settings
+  uint32_t schedule_base = 0;  // cell_base + classes * purposes
+  uint32_t slot_count = 0;     // schedule_base + schedules
+  uint32_t purposes = 0;
+};
+inline SlotLayout LayoutOf(const CatalogSet& set) {
+  SlotLayout l;
+  l.cell_base = static_cast<uint32_t>(set.settings().size());
+  l.purposes = static_cast<uint32_t>(set.purposes().size());
+  l.schedule_base = l.cell_base + static_cast<uint32_t>(set.data_classes().size()) * l.purposes;
+  l.slot_count = l.schedule_base + static_cast<uint32_t>(set.schedules().size());
+  return l;
+}
 
 // ---- Compiled conditions --------------------------------------------------------------
 //
@@ -45,9 +53,11 @@ inline constexpr int kLanePlan = 3;
 inline constexpr int kLaneRole = 4;
 inline constexpr int kLaneAccountCreation = 5;
 inline constexpr int kLaneOsKnown = 6;
-// Lane 7 carries no context bit: its high bit in `need` marks a `regions` term, which
-// the fast path cannot decide.
+// Lane 7 carries no context bit: in `need` its high bit marks a `regions` term and the
+// next bit catalogue-attribute terms, which the fast path leaves to SlowTermsMatch.
 inline constexpr uint64_t kNeedRegions = uint64_t{0x80} << 56;
+inline constexpr uint64_t kNeedAttributes = uint64_t{0x40} << 56;
+inline constexpr uint64_t kNeedSlow = kNeedRegions | kNeedAttributes;
 // Context values use bits 0..5 of a lane; a condition that constrains a lane to values
 // no context can have (e.g. an enum value from a newer schema) allows only kLaneNever.
 inline constexpr uint8_t kLaneValueBits = 0x3F;
@@ -63,10 +73,10 @@ inline constexpr uint64_t NonZeroLanes(uint64_t x) {
 }
 
 // Priority key: lower sorts first. level (mandatory 0, recommended 1), then specificity
-// descending, then payload index ascending.
+// descending (above 15 counts as 15), then payload index ascending.
 inline constexpr uint64_t PriorityKey(int level, int specificity, uint32_t index) {
   return (static_cast<uint64_t>(level & 1) << 40) |
-         (static_cast<uint64_t>(15 - (specificity & 15)) << 32) | index;
+         (static_cast<uint64_t>(15 - (specificity > 15 ? 15 : specificity)) << 32) | index;
 }
 inline constexpr uint64_t kRecommendedKeyBase = uint64_t{1} << 40;
 inline constexpr uint64_t kNoKey = ~uint64_t{0};
@@ -105,9 +115,9 @@ inline CtxBits CompileContext(const Context& c) {
   return CtxBits{l, c.os_generation, c.device_state};
 }
 
-// All terms but `groups` (decided by the bucket) and `regions` (see RegionsMatch).
+// All terms but `groups` (decided by the bucket), `regions` and attributes (kNeedSlow).
 inline bool FastMatch(const Cand& c, const CtxBits& x) {
-  const uint64_t need = c.need & ~kNeedRegions;
+  const uint64_t need = c.need & ~kNeedSlow;
   return (NonZeroLanes(x.lanes & c.allow) & need) == need && x.os >= c.os_lo && x.os <= c.os_hi &&
          (x.state & c.state_all) == c.state_all && (x.state & c.state_none) == 0;
 }
@@ -116,6 +126,21 @@ inline bool FastMatch(const Cand& c, const CtxBits& x) {
 Cand CompileCondition(const fb::Condition* w, uint64_t key);
 // Same for a built-in rule's condition.
 Cand CompileCondition(const ConditionSpec& w);
+
+// ---- Catalogue-attribute terms -----------------------------------------------------------
+//
+// Compiled once at activation: the attribute's handle instead of its name, enum values as
+// bits of one word. A rule's terms are consecutive; the last has `last` set.
+struct AttrTerm {
+  uint64_t allow;  // kBool: bit 0 = false, bit 1 = true; kEnum: bit i = values[i]
+  int64_t lo;      // kIntRange: inclusive bounds
+  int64_t hi;
+  uint32_t attribute;  // CatalogSet handle
+  uint32_t strings;    // kStringSet: payload offset of the term's `values` vector
+  uint8_t type;        // AttributeType
+  uint8_t last;
+};
+inline constexpr uint32_t kNoTerms = ~uint32_t{0};
 
 // ---- Group hash table -------------------------------------------------------------------
 
@@ -210,7 +235,17 @@ struct State {
   // Per payload rule of each RuleKind: setting value number; data use
   // (allow << 32 | obligations); schedule interval. Null for Defaults().
   const int64_t* rule_value[3] = {nullptr, nullptr, nullptr};
+  // Per payload rule of each RuleKind: its first attribute term, or kNoTerms.
+  const uint32_t* attr_first[3] = {nullptr, nullptr, nullptr};
+  const AttrTerm* attr_terms = nullptr;
+  const CatalogSet* catalogs = nullptr;
+  SlotLayout slots;
 };
+
+// The RuleKind of the payload vector whose rules fill `slot`.
+inline int KindOfSlot(const State& im, uint32_t slot) {
+  return slot < im.slots.cell_base ? 0 : slot < im.slots.schedule_base ? 1 : 2;
+}
 
 // Outcome of checking one payload rule against this catalogue.
 struct RuleCheck {
@@ -221,9 +256,22 @@ struct RuleCheck {
   std::string_view text;  // setting rules: string values
 };
 
-RuleCheck CheckSettingRule(const fb::SettingRule* r);
-RuleCheck CheckDataUseRule(const fb::DataUseRule* r);
-RuleCheck CheckScheduleRule(const fb::ScheduleRule* r);
+RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r);
+RuleCheck CheckDataUseRule(const CatalogSet& set, const SlotLayout& l, const fb::DataUseRule* r);
+RuleCheck CheckScheduleRule(const CatalogSet& set, const SlotLayout& l, const fb::ScheduleRule* r);
+
+// Whether every attribute term of `w` names an attribute of `set` and constrains it as its
+// type allows (one value or more for enum and string-set terms, `is` for bool terms).
+bool AttributeTermsValid(const CatalogSet& set, const fb::Condition* w);
+size_t AttributeTermCount(const fb::Condition* w);
+// Compiles the attribute terms of a valid `w` into `out` (AttributeTermCount entries).
+void CompileAttributeTerms(const CatalogSet& set, const uint8_t* payload, const fb::Condition* w,
+                           AttrTerm* out);
+// Index (within the rule) of the first attribute term of rule `index` of `kind` that `ctx`
+// fails, or -1 if all hold (or the rule has none).
+int FirstFailedAttribute(const State& im, int kind, uint32_t index, const Context& ctx);
+// The value `ctx` gives attribute `handle`, or null.
+const AttributeValue* FindAttributeValue(const Context& ctx, uint32_t handle);
 
 inline std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());

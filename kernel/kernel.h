@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "policy/catalog.h"
+#include "policy/catalog/catalog_set.h"
 
 namespace edict {
 
@@ -45,6 +46,9 @@ struct Context {
   Role role = Role::kUnknown;
   bool account_creation = false;  // the question is asked while the account is created
   std::string_view region;        // e.g. shipping-address country "US"; empty = unknown
+  // Values of catalogue attributes (CatalogSet::FindAttribute), in any order; an attribute
+  // not listed is unknown. Not owned. A handful is cheap: each term scans this list.
+  absl::Span<const AttributeValue> attributes;
 };
 
 // ---- Answers ------------------------------------------------------------------------
@@ -131,6 +135,8 @@ enum class SkipReason : uint8_t {
   kNotAdminSettable,  // fixed, user-only or organiser-only setting
   kFixedCell,         // data-use cell no policy may change
   kBadInterval,       // schedule interval <= 0
+  kUnknownAttribute,  // a condition names an attribute this endpoint does not know, or
+                      // constrains it in a way its type does not allow
 };
 std::string_view SkipReasonName(SkipReason r);
 
@@ -160,7 +166,10 @@ class Snapshot {
   // Arena bytes Activate needs for `payload` (a FlatBuffer with identifier "EDP1", starting
   // on an 8-byte boundary: FlatBuffers reads its 64-bit scalars in place). Fails with
   // InvalidArgument if the payload is misaligned or does not pass the FlatBuffers verifier.
-  static absl::StatusOr<size_t> ArenaSize(absl::Span<const uint8_t> payload);
+  // The size depends on the catalogue set (one bucket per slot); pass the set given to
+  // Activate.
+  static absl::StatusOr<size_t> ArenaSize(absl::Span<const uint8_t> payload,
+                                          const CatalogSet& catalogs = CatalogSet::Builtin());
 
   // Verifies and indexes `payload` into `arena`, which must be at least ArenaSize bytes
   // and suitably aligned for std::max_align_t. The returned snapshot lives in `arena` and
@@ -168,11 +177,19 @@ class Snapshot {
   // payload. Errors: InvalidArgument (not a valid payload, payload not 8-byte aligned, or
   // arena not aligned), ResourceExhausted (arena too small), FailedPrecondition
   // (unsupported format version, or a critical rule this endpoint cannot honour).
-  static absl::StatusOr<const Snapshot*> Activate(absl::Span<const uint8_t> payload,
-                                                  absl::Span<uint8_t> arena);
+  // Setting, data-class, purpose, schedule and attribute names are looked up in
+  // `catalogs`, which must outlive the snapshot; query handles are that set's.
+  static absl::StatusOr<const Snapshot*> Activate(
+      absl::Span<const uint8_t> payload, absl::Span<uint8_t> arena,
+      const CatalogSet& catalogs = CatalogSet::Builtin());
 
-  // The catalogue defaults with no policy at all (serial 0).
+  // The built-in catalogue's defaults with no policy at all (serial 0).
   static const Snapshot& Defaults();
+  // The defaults of `catalogs` with no policy (serial 0), placed in `arena` (at least
+  // DefaultsArenaSize(catalogs) bytes, aligned for std::max_align_t). Errors as Activate.
+  static size_t DefaultsArenaSize(const CatalogSet& catalogs);
+  static absl::StatusOr<const Snapshot*> Defaults(const CatalogSet& catalogs,
+                                                  absl::Span<uint8_t> arena);
 
   Resolution Resolve(int setting, const Context& ctx, const UserChoice* choice = nullptr) const;
   DataUseDecision MayUse(int data_class, int purpose, const Context& ctx) const;
@@ -194,6 +211,9 @@ class Snapshot {
   absl::Span<const SkippedRule> skipped() const;
   // The payload this snapshot indexes (empty for Defaults()).
   absl::Span<const uint8_t> payload() const;
+  // The catalogue set this snapshot was activated against; its handles are the ones the
+  // queries take (FindSetting and friends).
+  const CatalogSet& catalogs() const;
 
  private:
   Snapshot() = default;

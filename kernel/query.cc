@@ -7,25 +7,28 @@ namespace edict {
 namespace internal {
 namespace {
 
-bool RegionsMatch(const State& im, uint32_t slot, uint32_t index, const Context& ctx) {
+bool RegionsMatch(const State& im, int kind, uint32_t index, const Context& ctx) {
   if (ctx.region.empty() || im.root == nullptr) return false;
-  const fb::Condition* w;
-  if (slot < kCellBase) {
-    w = im.root->settings()->Get(index)->when();
-  } else if (slot < kScheduleBase) {
-    w = im.root->data_use()->Get(index)->when();
-  } else {
-    w = im.root->schedules()->Get(index)->when();
-  }
+  const fb::Condition* w = kind == 0   ? im.root->settings()->Get(index)->when()
+                           : kind == 1 ? im.root->data_use()->Get(index)->when()
+                                       : im.root->schedules()->Get(index)->when();
   return AnyOf(w->regions(), ctx.region);
+}
+
+// The terms FastMatch leaves out (kNeedSlow): regions and catalogue attributes.
+inline bool SlowTermsMatch(const State& im, uint32_t slot, const Cand& c, const Context& ctx) {
+  if ((c.need & kNeedSlow) == 0) return true;
+  const int kind = KindOfSlot(im, slot);
+  const uint32_t index = KeyIndex(c.key);
+  if ((c.need & kNeedRegions) != 0 && !RegionsMatch(im, kind, index, ctx)) return false;
+  return (c.need & kNeedAttributes) == 0 || FirstFailedAttribute(im, kind, index, ctx) < 0;
 }
 
 // Lowers `best` to the key of the first matching candidate of [b, e) that beats it.
 inline void Scan(const State& im, uint32_t slot, const Cand* b, const Cand* e, const Context& ctx,
                  const CtxBits& x, uint64_t* best) {
   for (; b != e && b->key < *best; ++b) {
-    if (FastMatch(*b, x) &&
-        ((b->need & kNeedRegions) == 0 || RegionsMatch(im, slot, KeyIndex(b->key), ctx))) {
+    if (FastMatch(*b, x) && SlowTermsMatch(im, slot, *b, ctx)) {
       *best = b->key;
       return;
     }
@@ -64,8 +67,7 @@ uint64_t BestKey(const State& im, uint32_t slot, const Context& ctx, const CtxBi
       if (e == nullptr) continue;
       // The sentinel (key kNoKey) ends the bucket: it never beats `best`.
       for (const Cand* b = im.cands + e->begin; b->key < best; ++b) {
-        if (FastMatch(*b, x) &&
-            ((b->need & kNeedRegions) == 0 || RegionsMatch(im, slot, KeyIndex(b->key), ctx))) {
+        if (FastMatch(*b, x) && SlowTermsMatch(im, slot, *b, ctx)) {
           best = b->key;
           break;
         }
@@ -76,9 +78,9 @@ uint64_t BestKey(const State& im, uint32_t slot, const Context& ctx, const CtxBi
 }
 
 int AtomicGroupDecider(const State& im, int setting, const Context& ctx, const CtxBits& x) {
-  const int g = catalog::kSettings[setting].atomic_group;
+  const int g = im.catalogs->settings()[setting].atomic_group;
   if (g < 0) return -1;
-  const AtomicGroupSpec& group = catalog::kAtomicGroups[g];
+  const AtomicGroupSpec& group = im.catalogs->atomic_groups()[g];
   for (int m = 0; m < group.member_count; ++m) {
     const int other = group.members[m];
     if (other == setting) continue;
@@ -167,24 +169,20 @@ using internal::CtxBits;
 using internal::DefaultValue;
 using internal::Enabled;
 using internal::FirstBuiltin;
-using internal::kCellBase;
 using internal::KeyIndex;
 using internal::kNoKey;
 using internal::kRecommendedKeyBase;
-using internal::kScheduleBase;
-using internal::kScheduleSlots;
-using internal::kSettingSlots;
 using internal::RuleValue;
 
 Resolution Snapshot::Resolve(int setting, const Context& ctx, const UserChoice* choice) const {
   const Impl& im = *impl_;
   Resolution r;
   r.serial = im.serial;
-  if (setting < 0 || setting >= static_cast<int>(kSettingSlots)) {
+  if (setting < 0 || static_cast<uint32_t>(setting) >= im.slots.cell_base) {
     r.notes = kNoteUnknownSetting;
     return r;
   }
-  const SettingSpec& spec = catalog::kSettings[setting];
+  const SettingSpec& spec = im.catalogs->settings()[setting];
   r.setting = setting;
   if (spec.fixed) {
     r.value = DefaultValue(spec);
@@ -228,22 +226,24 @@ DataUseDecision Snapshot::MayUse(int data_class, int purpose, const Context& ctx
   const Impl& im = *impl_;
   DataUseDecision d;
   d.serial = im.serial;
-  if (data_class < 0 || data_class >= static_cast<int>(catalog::kDataClasses.size()) ||
-      purpose < 0 || purpose >= static_cast<int>(catalog::kPurposes.size())) {
+  const CatalogSet& set = *im.catalogs;
+  if (data_class < 0 || data_class >= static_cast<int>(set.data_classes().size()) || purpose < 0 ||
+      purpose >= static_cast<int>(set.purposes().size())) {
     d.unknown = true;
     return d;
   }
   d.data_class = data_class;
   d.purpose = purpose;
-  const Table<BuiltinDataUse> builtins = catalog::BuiltinRulesFor(data_class, purpose);
-  Obligations obligations = catalog::kDataClasses[data_class].obligations;
+  const Table<BuiltinDataUse> builtins = set.BuiltinRulesFor(data_class, purpose);
+  Obligations obligations = set.data_classes()[data_class].obligations;
   int b = -1;
   if (CellFixed(builtins)) {
     b = FirstBuiltin(builtins, ctx);
     if (b >= 0) d.source = Source::kFixed;
   } else {
-    const uint32_t slot =
-        kCellBase + static_cast<uint32_t>(data_class) * catalog::kPurposes.size() + purpose;
+    const uint32_t slot = im.slots.cell_base +
+                          static_cast<uint32_t>(data_class) * im.slots.purposes +
+                          static_cast<uint32_t>(purpose);
     const uint64_t best = BestKey(im, slot, ctx, CompileContext(ctx), kNoKey);
     if (best != kNoKey) {
       const int64_t v = im.rule_value[1][KeyIndex(best)];
@@ -258,7 +258,7 @@ DataUseDecision Snapshot::MayUse(int data_class, int purpose, const Context& ctx
   if (b >= 0) {
     d.allowed = builtins[b].allow;
     obligations |= builtins[b].obligations;
-    d.builtin = static_cast<int32_t>(builtins.data - catalog::kBuiltinDataUse.data) + b;
+    d.builtin = static_cast<int32_t>(builtins.data - set.builtin_data_use().data()) + b;
   }
   d.obligations = d.allowed ? obligations : (obligations & kNeverCollect);
   return d;
@@ -268,12 +268,13 @@ ScheduleAnswer Snapshot::Schedule(int schedule, const Context& ctx) const {
   const Impl& im = *impl_;
   ScheduleAnswer s;
   s.serial = im.serial;
-  if (schedule < 0 || schedule >= static_cast<int>(kScheduleSlots)) {
+  if (schedule < 0 ||
+      static_cast<uint32_t>(schedule) >= im.slots.slot_count - im.slots.schedule_base) {
     s.unknown = true;
     return s;
   }
   s.schedule = schedule;
-  const uint64_t best = BestKey(im, kScheduleBase + static_cast<uint32_t>(schedule), ctx,
+  const uint64_t best = BestKey(im, im.slots.schedule_base + static_cast<uint32_t>(schedule), ctx,
                                 CompileContext(ctx), kNoKey);
   if (best != kNoKey) {
     s.interval_seconds = im.rule_value[2][KeyIndex(best)];
@@ -281,11 +282,11 @@ ScheduleAnswer Snapshot::Schedule(int schedule, const Context& ctx) const {
     s.rule = static_cast<int32_t>(KeyIndex(best));
     return s;
   }
-  const Table<BuiltinSchedule> builtins = catalog::BuiltinRulesFor(schedule);
+  const Table<BuiltinSchedule> builtins = im.catalogs->BuiltinRulesFor(schedule);
   const int b = FirstBuiltin(builtins, ctx);
   if (b >= 0) {
     s.interval_seconds = builtins[b].interval_seconds;
-    s.builtin = static_cast<int32_t>(builtins.data - catalog::kBuiltinSchedules.data) + b;
+    s.builtin = static_cast<int32_t>(builtins.data - im.catalogs->builtin_schedules().data()) + b;
   }
   return s;
 }

@@ -93,6 +93,7 @@ Cand CompileCondition(const fb::Condition* w, uint64_t key) {
   b.c.state_all = w->state_all();
   b.c.state_none = w->state_none();
   if (w->regions() != nullptr && w->regions()->size() != 0) b.c.need |= kNeedRegions;
+  if (AttributeTermCount(w) != 0) b.c.need |= kNeedAttributes;
   return b.c;
 }
 
@@ -146,14 +147,14 @@ bool ConditionMatches(const ConditionSpec& w, const Context& ctx) {
   return w.region.empty() || (!ctx.region.empty() && ctx.region == w.region);
 }
 
-RuleCheck CheckSettingRule(const fb::SettingRule* r) {
+RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r) {
   RuleCheck out;
-  const int s = catalog::FindSetting(View(r->setting()));
+  const int s = set.FindSetting(View(r->setting()));
   if (s < 0) {
     out.reason = SkipReason::kUnknownSetting;
     return out;
   }
-  const SettingSpec& spec = catalog::kSettings[s];
+  const SettingSpec& spec = set.settings()[s];
   out.slot = static_cast<uint32_t>(s);
   out.reason = SkipReason::kWrongValueType;
   switch (spec.type) {
@@ -213,33 +214,33 @@ RuleCheck CheckSettingRule(const fb::SettingRule* r) {
   return out;
 }
 
-RuleCheck CheckDataUseRule(const fb::DataUseRule* r) {
+RuleCheck CheckDataUseRule(const CatalogSet& set, const SlotLayout& l, const fb::DataUseRule* r) {
   RuleCheck out;
-  const int c = catalog::FindDataClass(View(r->data_class()));
+  const int c = set.FindDataClass(View(r->data_class()));
   if (c < 0) {
     out.reason = SkipReason::kUnknownDataClass;
     return out;
   }
-  const int p = catalog::FindPurpose(View(r->purpose()));
+  const int p = set.FindPurpose(View(r->purpose()));
   if (p < 0) {
     out.reason = SkipReason::kUnknownPurpose;
     return out;
   }
-  for (const BuiltinDataUse& b : catalog::BuiltinRulesFor(c, p)) {
+  for (const BuiltinDataUse& b : set.BuiltinRulesFor(c, p)) {
     if (b.fixed) {
       out.reason = SkipReason::kFixedCell;
       return out;
     }
   }
-  out.slot = kCellBase + static_cast<uint32_t>(c) * catalog::kPurposes.size() + p;
+  out.slot = l.cell_base + static_cast<uint32_t>(c) * l.purposes + static_cast<uint32_t>(p);
   out.number = (r->effect() == fb::Effect_Allow ? int64_t{1} << 32 : 0) | r->obligations();
   out.ok = true;
   return out;
 }
 
-RuleCheck CheckScheduleRule(const fb::ScheduleRule* r) {
+RuleCheck CheckScheduleRule(const CatalogSet& set, const SlotLayout& l, const fb::ScheduleRule* r) {
   RuleCheck out;
-  const int k = catalog::FindSchedule(View(r->schedule()));
+  const int k = set.FindSchedule(View(r->schedule()));
   if (k < 0) {
     out.reason = SkipReason::kUnknownSchedule;
     return out;
@@ -248,10 +249,110 @@ RuleCheck CheckScheduleRule(const fb::ScheduleRule* r) {
     out.reason = SkipReason::kBadInterval;
     return out;
   }
-  out.slot = kScheduleBase + static_cast<uint32_t>(k);
+  out.slot = l.schedule_base + static_cast<uint32_t>(k);
   out.number = r->interval_seconds();
   out.ok = true;
   return out;
+}
+
+size_t AttributeTermCount(const fb::Condition* w) {
+  return w == nullptr || w->attributes() == nullptr ? 0 : w->attributes()->size();
+}
+
+bool AttributeTermsValid(const CatalogSet& set, const fb::Condition* w) {
+  if (AttributeTermCount(w) == 0) return true;
+  for (const fb::AttributeTerm* t : *w->attributes()) {
+    const int a = set.FindAttribute(View(t->name()));
+    if (a < 0) return false;
+    const bool has_values = t->values() != nullptr && t->values()->size() != 0;
+    switch (set.attributes()[a].type) {
+      case AttributeType::kBool:
+        if (t->is() != fb::Tri_Yes && t->is() != fb::Tri_No) return false;
+        break;
+      case AttributeType::kEnum:
+      case AttributeType::kStringSet:
+        if (!has_values) return false;
+        break;
+      case AttributeType::kIntRange:
+        if (t->min() > t->max()) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+void CompileAttributeTerms(const CatalogSet& set, const uint8_t* payload, const fb::Condition* w,
+                           AttrTerm* out) {
+  const size_t n = AttributeTermCount(w);
+  for (size_t i = 0; i < n; ++i) {
+    const fb::AttributeTerm* t = w->attributes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const int a = set.FindAttribute(View(t->name()));
+    const AttributeSpec& spec = set.attributes()[a];
+    AttrTerm& c = out[i];
+    c = AttrTerm{0,
+                 t->min(),
+                 t->max(),
+                 static_cast<uint32_t>(a),
+                 0,
+                 static_cast<uint8_t>(spec.type),
+                 static_cast<uint8_t>(i + 1 == n)};
+    switch (spec.type) {
+      case AttributeType::kBool:
+        c.allow = t->is() == fb::Tri_Yes ? 2 : 1;
+        break;
+      case AttributeType::kEnum:
+        // Values this catalogue does not know (a newer one's) allow nothing.
+        for (const flatbuffers::String* v : *t->values()) {
+          for (size_t k = 0; k < spec.values.size(); ++k) {
+            if (spec.values[k] == View(v)) c.allow |= uint64_t{1} << k;
+          }
+        }
+        break;
+      case AttributeType::kStringSet:
+        c.strings = static_cast<uint32_t>(reinterpret_cast<const uint8_t*>(t->values()) - payload);
+        break;
+      case AttributeType::kIntRange:
+        break;
+    }
+  }
+}
+
+const AttributeValue* FindAttributeValue(const Context& ctx, uint32_t handle) {
+  for (const AttributeValue& v : ctx.attributes) {
+    if (v.attribute == static_cast<int>(handle)) return &v;
+  }
+  return nullptr;
+}
+
+int FirstFailedAttribute(const State& im, int kind, uint32_t index, const Context& ctx) {
+  if (im.attr_first[kind] == nullptr) return -1;
+  const uint32_t first = im.attr_first[kind][index];
+  if (first == kNoTerms) return -1;
+  for (uint32_t i = first;; ++i) {
+    const AttrTerm& t = im.attr_terms[i];
+    const AttributeValue* v = FindAttributeValue(ctx, t.attribute);
+    bool holds = false;
+    if (v != nullptr) {
+      switch (static_cast<AttributeType>(t.type)) {
+        case AttributeType::kBool:
+        case AttributeType::kEnum:
+          holds = v->number >= 0 && v->number < 64 && ((t.allow >> v->number) & 1) != 0;
+          break;
+        case AttributeType::kIntRange:
+          holds = v->number >= t.lo && v->number <= t.hi;
+          break;
+        case AttributeType::kStringSet: {
+          const auto* list = reinterpret_cast<
+              const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>*>(im.payload +
+                                                                                    t.strings);
+          for (std::string_view s : v->strings) holds = holds || AnyOf(list, s);
+          break;
+        }
+      }
+    }
+    if (!holds) return static_cast<int>(i - first);
+    if (t.last) return -1;
+  }
 }
 
 }  // namespace internal

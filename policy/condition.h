@@ -23,6 +23,7 @@ inline int Specificity(const fb::Condition* c) {
   n += c->roles() != 0;
   n += c->account_creation() != fb::Tri_Any;
   n += c->regions() != nullptr && c->regions()->size() != 0;
+  if (c->attributes() != nullptr) n += static_cast<int>(c->attributes()->size());
   return n;
 }
 

@@ -16,12 +16,21 @@
 
 namespace edict::testing {
 
+// A term on a catalogue attribute (fb::AttributeTerm).
+struct Attr {
+  std::string name;
+  int is = 0;  // fb::Tri
+  std::vector<std::string> values;
+  int64_t min = 0, max = 0;
+};
+
 struct Cond {
   int identity = 0, domain_joined = 0, device_managed = 0, account_creation = 0;
   uint8_t plans = 0, roles = 0;
   int32_t os_min = 0, os_max = 0;
   uint32_t state_all = 0, state_none = 0;
   std::vector<std::string> groups, regions;
+  std::vector<Attr> attributes;
 };
 
 enum class VK { kNone, kBool, kInt, kEnum, kFlags, kString };
@@ -75,12 +84,20 @@ struct Policy {
       };
       auto g = strs(c->groups);
       auto r = strs(c->regions);
+      std::vector<flatbuffers::Offset<fb::AttributeTerm>> terms;
+      for (const Attr& a : c->attributes) {
+        auto name = b.CreateString(a.name);
+        auto values = strs(a.values);
+        terms.push_back(
+            fb::CreateAttributeTerm(b, name, static_cast<fb::Tri>(a.is), values, a.min, a.max));
+      }
+      auto t = terms.empty() ? 0 : b.CreateVector(terms);
       return fb::CreateCondition(
           b, static_cast<fb::IdentityKind>(c->identity), static_cast<fb::Tri>(c->domain_joined),
           static_cast<fb::Tri>(c->device_managed), static_cast<fb::Plan>(c->plans), c->os_min,
           c->os_max, static_cast<fb::DeviceState>(c->state_all),
           static_cast<fb::DeviceState>(c->state_none), g, static_cast<fb::Role>(c->roles),
-          static_cast<fb::Tri>(c->account_creation), r);
+          static_cast<fb::Tri>(c->account_creation), r, t);
     };
     auto note = [&](const std::string& n) -> flatbuffers::Offset<flatbuffers::String> {
       return n.empty() ? 0 : b.CreateString(n);
@@ -153,8 +170,9 @@ struct Activated {
   const Snapshot* snapshot = nullptr;
   absl::Status status;
 
-  explicit Activated(std::vector<uint8_t> bytes) : payload(std::move(bytes)) {
-    absl::StatusOr<size_t> n = Snapshot::ArenaSize(payload);
+  explicit Activated(std::vector<uint8_t> bytes, const CatalogSet& catalogs = CatalogSet::Builtin())
+      : payload(std::move(bytes)) {
+    absl::StatusOr<size_t> n = Snapshot::ArenaSize(payload, catalogs);
     if (!n.ok()) {
       status = n.status();
       return;
@@ -162,7 +180,8 @@ struct Activated {
     arena_size = *n;
     arena.reset(new std::max_align_t[arena_size / sizeof(std::max_align_t) + 1]);
     absl::StatusOr<const Snapshot*> s = Snapshot::Activate(
-        payload, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(arena.get()), arena_size));
+        payload, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(arena.get()), arena_size),
+        catalogs);
     status = s.status();
     if (s.ok()) snapshot = *s;
   }

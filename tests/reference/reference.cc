@@ -578,6 +578,8 @@ std::string_view SkipReasonLabel(SkipReason r) {
       return "unknown schedule";
     case SkipReason::kUnknownSymbol:
       return "unknown symbol";
+    case SkipReason::kUnknownAttribute:
+      return "unknown context attribute";
     case SkipReason::kWrongValueType:
       return "wrong value type";
     case SkipReason::kNotAdminSettable:
