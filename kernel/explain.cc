@@ -463,20 +463,26 @@ const char* kLevelNames[] = {"mandatory", "recommended"};
 
 // Why a matching candidate with key `k` lost to the winner with key `w` (k > w).
 void PutOrderLoss(Out& o, uint64_t k, uint64_t w) {
-  const uint64_t kl = k >> 40, wl = w >> 40;
-  const int ks = 15 - static_cast<int>((k >> 32) & 15), ws = 15 - static_cast<int>((w >> 32) & 15);
-  if (kl != wl) {
-    o << "lower level than rule ";
-    o.Int(internal::KeyIndex(w));
-    if (wl == 0) o << " (overridden by its lock)";
-  } else if (ks != ws) {
-    o << "lower specificity (";
-    o.Int(ks) << " < ";
-    o.Int(ws) << ") than rule ";
-    o.Int(internal::KeyIndex(w));
-  } else {
-    o << "same level and specificity, later than rule ";
-    o.Int(internal::KeyIndex(w));
+  internal::PriorityReason why;
+  internal::HasHigherPriority(w, k, &why);
+  const internal::PriorityParts kp = internal::DecodeKey(k), wp = internal::DecodeKey(w);
+  switch (why) {
+    case internal::PriorityReason::kLevel:
+      o << "lower level than rule ";
+      o.Int(wp.index);
+      if (wp.level == 0) o << " (overridden by its lock)";
+      break;
+    case internal::PriorityReason::kSpecificity:
+      o << "lower specificity (";
+      o.Int(kp.specificity) << " < ";
+      o.Int(wp.specificity) << ") than rule ";
+      o.Int(wp.index);
+      break;
+    case internal::PriorityReason::kOrder:
+    case internal::PriorityReason::kSame:
+      o << "same level and specificity, later than rule ";
+      o.Int(wp.index);
+      break;
   }
 }
 

@@ -82,6 +82,54 @@ inline constexpr uint64_t kRecommendedKeyBase = uint64_t{1} << 40;
 inline constexpr uint64_t kNoKey = ~uint64_t{0};
 inline uint32_t KeyIndex(uint64_t key) { return static_cast<uint32_t>(key); }
 
+// ---- Precedence, in one place -----------------------------------------------------------
+//
+// Chromium's EntryHasHigherPriority is the model: one function says which of two candidate
+// rules wins and, for explain, why. The key encodes level, specificity and index so that
+// the hot path's `key < best` is this comparison; explain asks HasHigherPriority for the
+// reason instead of decoding keys itself.
+enum class PriorityReason : uint8_t { kSame, kLevel, kSpecificity, kOrder };
+struct PriorityParts {
+  int level;        // 0 mandatory, 1 recommended
+  int specificity;  // 0..15
+  uint32_t index;   // in the payload vector
+};
+inline PriorityParts DecodeKey(uint64_t key) {
+  return PriorityParts{static_cast<int>((key >> 40) & 1), 15 - static_cast<int>((key >> 32) & 15),
+                       KeyIndex(key)};
+}
+// True if the rule of key `a` wins over the rule of key `b`; `why` (optional) names the
+// first part of the order that decided.
+inline bool HasHigherPriority(uint64_t a, uint64_t b, PriorityReason* why = nullptr) {
+  if (why != nullptr) {
+    const PriorityParts x = DecodeKey(a), y = DecodeKey(b);
+    *why = x.level != y.level               ? PriorityReason::kLevel
+           : x.specificity != y.specificity ? PriorityReason::kSpecificity
+           : x.index != y.index             ? PriorityReason::kOrder
+                                            : PriorityReason::kSame;
+  }
+  return a < b;
+}
+
+// Where an answer may come from, strongest first: fixed > mandatory > user > recommended >
+// default (docs/semantics.md). Resolve walks this ladder; explain words it.
+inline int SourceRank(Source s) {
+  switch (s) {
+    case Source::kFixed:
+      return 0;
+    case Source::kMandatory:
+      return 1;
+    case Source::kUser:
+      return 2;
+    case Source::kRecommended:
+      return 3;
+    case Source::kDefault:
+      return 4;
+  }
+  return 5;
+}
+inline bool SourceOutranks(Source a, Source b) { return SourceRank(a) < SourceRank(b); }
+
 struct Cand {
   uint64_t allow;  // per-lane allowed bits
   uint64_t need;   // high bit of each constrained lane (+ kNeedRegions)
