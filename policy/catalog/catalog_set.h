@@ -78,7 +78,8 @@ class CatalogSet {
     std::string bytes;
   };
 
-  // The built-in catalogue alone (the five seed products). Static; never destroyed.
+  // The built-in catalogue alone (the five seed products), loaded from its binary form
+  // embedded at build time through the same path as a product's. Static; never destroyed.
   static const CatalogSet& Builtin();
 
   // The built-in catalogue plus `products`. Each input is verified (catalog_file.h
@@ -127,6 +128,7 @@ class CatalogSet {
 
  private:
   CatalogSet() = default;
+  class Builder;   // catalog_set.cc: one path for the built-in and product catalogues
   struct Storage;  // the owned catalogue bytes and the tables built from them
 
   std::vector<SettingSpec> settings_;
@@ -141,7 +143,8 @@ class CatalogSet {
   std::vector<uint32_t> data_use_cell_begin_;  // cells + 1 entries
   std::vector<BuiltinSchedule> builtin_schedules_;
   std::vector<uint32_t> schedule_begin_;                      // schedules + 1 entries
-  std::vector<const catalog_fb::Setting*> product_settings_;  // per setting handle; null: built-in
+  std::vector<const catalog_fb::Setting*> fb_settings_;  // the catalogue entry per handle
+  int builtin_settings_ = 0;  // handles below this are the built-in catalogue's
   absl::flat_hash_map<std::string_view, int> setting_by_name_, data_class_by_name_,
       purpose_by_name_, schedule_by_name_, tag_by_name_, attribute_by_name_, product_by_id_;
   std::unique_ptr<Storage> storage_;

@@ -505,6 +505,19 @@ int main(int argc, char** argv) {
   names("data_class", classes);
   names("purpose", purposes);
   names("schedule", schedules);
+  // The catalogue itself, as the binary catalogue the kernel loads (CatalogSet::Builtin
+  // reads the built-in catalogue through the same path as a product's .edcat).
+  {
+    const uint8_t* bytes = parser.builder_.GetBufferPointer();
+    const size_t size = parser.builder_.GetSize();
+    o << "\n// The built-in catalogue as a binary catalogue (catalog.fbs, identifier EDCT).\n"
+      << "alignas(8) inline constexpr unsigned char kBuiltinCatalogBytes[] = {";
+    for (size_t i = 0; i < size; ++i) {
+      if (i % 24 == 0) o << "\n    ";
+      o << static_cast<int>(bytes[i]) << ",";
+    }
+    o << "\n};\ninline constexpr size_t kBuiltinCatalogSize = " << size << ";\n";
+  }
   o << "\n}  // namespace edict::catalog\n";
 
   if (!out_path.empty()) {

@@ -1,9 +1,10 @@
 // The policy compiler: policy JSON (docs/policy-format.md) -> a validated, deterministic
 // EDP1 payload (policy/edict.fbs), and back (Inspect: payload -> canonical policy JSON).
 //
-// The compiler is strict and validates against this build's catalogue (policy/catalog.h);
-// it reports every error it finds (the first kMaxDiagnostics), each with its source location,
-// and produces no payload if there is any.
+// The compiler is strict and validates against a catalogue set (policy/catalog/catalog_set.h:
+// the built-in catalogue, policy/catalog.h, plus any product catalogues); it reports every error it
+// finds (the first kMaxDiagnostics), each with its source location, and produces no payload if
+// there is any.
 #ifndef EDICT_POLICY_COMPILER_COMPILER_H_
 #define EDICT_POLICY_COMPILER_COMPILER_H_
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "policy/catalog/catalog_set.h"
 #include "policy/compiler/json.h"
 
 namespace edict::compiler {
@@ -48,8 +50,15 @@ struct CompileResult {
   std::vector<std::string> Rendered() const;
 };
 
-// Compiles policy JSON. `filename` is only used to render diagnostics.
-// Deterministic: the same text always gives the same bytes.
+// Compiles policy JSON against `catalogs`: every setting, data class, purpose, schedule,
+// compliance tag and context attribute (a `when` key containing '.') it names must be in
+// the set. Header.catalogs lists each product catalogue the policy names anything of
+// (id, version, hash), sorted by product id; Header.catalog_version is the built-in
+// catalogue's. `filename` is only used to render diagnostics. Deterministic: the same text
+// and set always give the same bytes.
+CompileResult Compile(std::string_view json_text, std::string_view filename,
+                      const CatalogSet& catalogs);
+// Against the built-in catalogue alone (CatalogSet::Builtin()).
 CompileResult Compile(std::string_view json_text, std::string_view filename);
 
 // The range of every time in policy JSON (issued_at, expires_at), in seconds since the Unix
@@ -77,8 +86,12 @@ absl::StatusOr<PayloadSummary> VerifyPayload(std::string_view payload);
 
 // The canonical policy JSON of a payload (keys in the documented order, defaults
 // omitted, rules in payload order, one rule per line, trailing newline). The payload is
-// verified first (see VerifyPayload). For every payload Compile produced,
-// Compile(Inspect(p)).payload == p.
+// verified first (see VerifyPayload). Header.catalogs is not printed (Compile derives it
+// from the names the rules use). `catalogs` only tells which settings are durations (printed
+// as "30m"); a setting it does not know prints as its number. For every payload `p` that
+// Compile(..., set) produced, Compile(Inspect(p, set), name, set).payload == p.
+absl::StatusOr<std::string> Inspect(std::string_view payload, const CatalogSet& catalogs);
+// Inspect(payload, CatalogSet::Builtin()).
 absl::StatusOr<std::string> Inspect(std::string_view payload);
 
 // Durations as written in policy JSON: "<n>d", "<n>h", "<n>m", "<n>s" (n decimal digits).

@@ -71,6 +71,101 @@ TEST(CatalogSet, BuiltinHandlesAreTheCatalogueNumbers) {
   EXPECT_TRUE(b.attributes().empty());
 }
 
+bool SameCondition(const ConditionSpec& a, const ConditionSpec& b) {
+  return a.identity == b.identity && a.domain_joined == b.domain_joined &&
+         a.device_managed == b.device_managed && a.plans == b.plans && a.roles == b.roles &&
+         a.account_creation == b.account_creation && a.os_min == b.os_min && a.os_max == b.os_max &&
+         a.state_all == b.state_all && a.state_none == b.state_none && a.region == b.region;
+}
+
+// The built-in catalogue is loaded from its embedded binary form through the path every
+// product catalogue takes; it must say exactly what the generated constexpr tables say.
+TEST(CatalogSet, BuiltinLoadedLikeAProductEqualsTheGeneratedTables) {
+  const CatalogSet& b = CatalogSet::Builtin();
+  ASSERT_EQ(b.settings().size(), catalog::kSettings.size());
+  for (size_t i = 0; i < catalog::kSettings.size(); ++i) {
+    const SettingSpec& x = b.settings()[i];
+    const SettingSpec& y = catalog::kSettings[i];
+    EXPECT_EQ(x.id, y.id);
+    EXPECT_EQ(x.num, y.num);
+    EXPECT_EQ(x.type, y.type) << y.id;
+    EXPECT_EQ(x.setters, y.setters) << y.id;
+    EXPECT_EQ(x.scope, y.scope) << y.id;
+    EXPECT_EQ(x.at_account_creation, y.at_account_creation) << y.id;
+    EXPECT_EQ(x.fixed, y.fixed) << y.id;
+    ASSERT_EQ(x.value_count, y.value_count) << y.id;
+    for (int v = 0; v < y.value_count; ++v) EXPECT_EQ(x.values[v], y.values[v]) << y.id;
+    EXPECT_EQ(x.default_int, y.default_int) << y.id;
+    EXPECT_EQ(x.default_string, y.default_string) << y.id;
+    EXPECT_EQ(x.obligations_if_enabled, y.obligations_if_enabled) << y.id;
+    EXPECT_EQ(x.atomic_group, y.atomic_group) << y.id;
+    EXPECT_EQ(x.seed, y.seed) << y.id;
+    EXPECT_EQ(x.description, y.description) << y.id;
+    EXPECT_EQ(x.caveat, y.caveat) << y.id;
+  }
+  ASSERT_EQ(b.atomic_groups().size(), catalog::kAtomicGroups.size());
+  for (size_t g = 0; g < catalog::kAtomicGroups.size(); ++g) {
+    EXPECT_EQ(b.atomic_groups()[g].id, catalog::kAtomicGroups[g].id);
+    ASSERT_EQ(b.atomic_groups()[g].member_count, catalog::kAtomicGroups[g].member_count);
+    for (int m = 0; m < catalog::kAtomicGroups[g].member_count; ++m) {
+      EXPECT_EQ(b.atomic_groups()[g].members[m], catalog::kAtomicGroups[g].members[m]);
+    }
+  }
+  ASSERT_EQ(b.data_classes().size(), catalog::kDataClasses.size());
+  for (size_t i = 0; i < catalog::kDataClasses.size(); ++i) {
+    EXPECT_EQ(b.data_classes()[i].id, catalog::kDataClasses[i].id);
+    EXPECT_EQ(b.data_classes()[i].obligations, catalog::kDataClasses[i].obligations);
+    EXPECT_EQ(b.data_classes()[i].seed, catalog::kDataClasses[i].seed);
+  }
+  ASSERT_EQ(b.purposes().size(), catalog::kPurposes.size());
+  for (size_t i = 0; i < catalog::kPurposes.size(); ++i) {
+    EXPECT_EQ(b.purposes()[i].id, catalog::kPurposes[i].id);
+  }
+  ASSERT_EQ(b.schedules().size(), catalog::kSchedules.size());
+  for (size_t c = 0; c < catalog::kDataClasses.size(); ++c) {
+    for (size_t p = 0; p < catalog::kPurposes.size(); ++p) {
+      const Table<BuiltinDataUse> x = b.BuiltinRulesFor(static_cast<int>(c), static_cast<int>(p));
+      const Table<BuiltinDataUse> y =
+          catalog::BuiltinRulesFor(static_cast<int>(c), static_cast<int>(p));
+      ASSERT_EQ(x.size(), y.size()) << c << " x " << p;
+      for (size_t i = 0; i < y.size(); ++i) {
+        EXPECT_EQ(x[i].data_class, y[i].data_class);
+        EXPECT_EQ(x[i].purpose, y[i].purpose);
+        EXPECT_EQ(x[i].allow, y[i].allow);
+        EXPECT_EQ(x[i].fixed, y[i].fixed);
+        EXPECT_EQ(x[i].obligations, y[i].obligations);
+        EXPECT_EQ(x[i].specificity, y[i].specificity);
+        EXPECT_TRUE(SameCondition(x[i].when, y[i].when)) << c << " x " << p << " #" << i;
+        EXPECT_EQ(x[i].seed, y[i].seed);
+        EXPECT_EQ(x[i].note, y[i].note);
+      }
+    }
+  }
+  EXPECT_EQ(b.builtin_data_use().size(), catalog::kBuiltinDataUse.size());
+  for (size_t k = 0; k < catalog::kSchedules.size(); ++k) {
+    const Table<BuiltinSchedule> x = b.BuiltinRulesFor(static_cast<int>(k));
+    const Table<BuiltinSchedule> y = catalog::BuiltinRulesFor(static_cast<int>(k));
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < y.size(); ++i) {
+      EXPECT_EQ(x[i].interval_seconds, y[i].interval_seconds);
+      EXPECT_EQ(x[i].specificity, y[i].specificity);
+      EXPECT_TRUE(SameCondition(x[i].when, y[i].when));
+      EXPECT_EQ(x[i].note, y[i].note);
+    }
+  }
+  ASSERT_EQ(b.compliance_tags().size(), catalog::kComplianceTags.size());
+  for (size_t t = 0; t < catalog::kComplianceTags.size(); ++t) {
+    const ComplianceTagSpec& x = b.compliance_tags()[t];
+    const ComplianceTagSpec& y = catalog::kComplianceTags[t];
+    EXPECT_EQ(x.id, y.id);
+    ASSERT_EQ(x.forbid_count, y.forbid_count) << y.id;
+    for (int f = 0; f < y.forbid_count; ++f) {
+      EXPECT_EQ(x.forbids[f].setting, y.forbids[f].setting);
+      EXPECT_EQ(x.forbids[f].value_int, y.forbids[f].value_int);
+    }
+  }
+}
+
 TEST(CatalogSet, ProductSettingsFollowTheBuiltInOnes) {
   auto set = AcmeSet();
   ASSERT_NE(set, nullptr);

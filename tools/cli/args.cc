@@ -7,7 +7,37 @@
 
 namespace edict::cli {
 
-absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, bool explain) {
+absl::StatusOr<std::vector<std::string>> ExtractCatalogArgs(absl::Span<const std::string_view> args,
+                                                            std::vector<std::string_view>* rest) {
+  std::vector<std::string> files;
+  rest->clear();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--catalog" || StartsWith(arg, "--catalog=")) {
+      std::string_view value;
+      if (arg != "--catalog") {
+        value = arg.substr(10);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return absl::InvalidArgumentError("option '--catalog' needs a value");
+      }
+      if (value.empty()) return absl::InvalidArgumentError("--catalog needs a file name");
+      files.emplace_back(value);
+      continue;
+    }
+    rest->push_back(arg);
+    // Options whose value is the next argument: keep the value with them.
+    if ((arg == "--policy" || arg == "--ctx" || arg == "--user-choice" || arg == "--batch") &&
+        i + 1 < args.size()) {
+      rest->push_back(args[++i]);
+    }
+  }
+  return files;
+}
+
+absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, bool explain,
+                                       const CatalogSet& catalogs) {
   EvalArgs out;
   std::vector<std::string_view> positional;
   std::vector<std::string_view> ctx_flags;
@@ -110,30 +140,30 @@ absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, 
   }
   switch (q.kind) {
     case QueryKind::kSetting:
-      q.id = catalog::FindSetting(positional[1]);
+      q.id = catalogs.FindSetting(positional[1]);
       if (q.id < 0) {
         return absl::InvalidArgumentError(Cat("unknown setting '", positional[1], "'"));
       }
       break;
     case QueryKind::kDataUse:
-      q.id = catalog::FindDataClass(positional[1]);
+      q.id = catalogs.FindDataClass(positional[1]);
       if (q.id < 0) {
         return absl::InvalidArgumentError(Cat("unknown data class '", positional[1], "'"));
       }
-      q.purpose = catalog::FindPurpose(positional[2]);
+      q.purpose = catalogs.FindPurpose(positional[2]);
       if (q.purpose < 0) {
         return absl::InvalidArgumentError(Cat("unknown purpose '", positional[2], "'"));
       }
       break;
     case QueryKind::kSchedule:
-      q.id = catalog::FindSchedule(positional[1]);
+      q.id = catalogs.FindSchedule(positional[1]);
       if (q.id < 0) {
         return absl::InvalidArgumentError(Cat("unknown schedule '", positional[1], "'"));
       }
       break;
   }
   for (std::string_view kv : ctx_flags) {
-    if (absl::Status s = ApplyContextFlag(kv, &q.ctx); !s.ok()) return s;
+    if (absl::Status s = ApplyContextFlag(kv, &q.ctx, catalogs); !s.ok()) return s;
   }
   if ((user_choice || at_creation) && q.kind != QueryKind::kSetting) {
     return absl::InvalidArgumentError(
@@ -150,7 +180,7 @@ absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, 
               "): ",
               v.status().message()));
     }
-    absl::StatusOr<Value> choice = ParseUserChoice(catalog::kSettings[q.id], *v, &q.choice_text);
+    absl::StatusOr<Value> choice = ParseUserChoice(catalogs.settings()[q.id], *v, &q.choice_text);
     if (!choice.ok()) return choice.status();
     q.has_choice = true;
     q.choice_value = *choice;

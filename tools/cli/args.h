@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -27,7 +28,16 @@ struct EvalArgs {
 // plus `--candidates` when `explain` is true. Options may come in any order, as
 // `--name VALUE` or `--name=VALUE`. Every error (unknown option, missing or extra
 // argument, unknown id, bad context) is InvalidArgument: a usage error.
-absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, bool explain);
+// Ids and `--ctx` attributes are looked up in `catalogs`.
+absl::StatusOr<EvalArgs> ParseEvalArgs(absl::Span<const std::string_view> args, bool explain,
+                                       const CatalogSet& catalogs = CatalogSet::Builtin());
+
+// Takes every `--catalog FILE` / `--catalog=FILE` out of `args` (before ParseEvalArgs, which
+// needs the catalogue set they make): returns the files in order, and `rest`, the other
+// arguments. The value of an option that takes one is never mistaken for --catalog.
+// InvalidArgument if --catalog has no value or an empty one.
+absl::StatusOr<std::vector<std::string>> ExtractCatalogArgs(absl::Span<const std::string_view> args,
+                                                            std::vector<std::string_view>* rest);
 
 }  // namespace edict::cli
 

@@ -23,16 +23,24 @@ class LoadedPolicy {
   LoadedPolicy(const LoadedPolicy&) = delete;
   LoadedPolicy& operator=(const LoadedPolicy&) = delete;
 
+  // Every function takes the catalogue set to compile and activate against; it must
+  // outlive the LoadedPolicy (the snapshot borrows it).
+
   // Activates payload bytes (EDP1). Errors are those of Snapshot::ArenaSize/Activate.
-  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromPayload(std::string payload);
+  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromPayload(
+      std::string payload, const CatalogSet& catalogs = CatalogSet::Builtin());
   // Compiles policy JSON text, then activates it. On compile errors: InvalidArgument
   // whose message holds every diagnostic as "filename:line:col: message", one per line.
-  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromJson(std::string_view json_text,
-                                                                std::string_view filename);
+  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromJson(
+      std::string_view json_text, std::string_view filename,
+      const CatalogSet& catalogs = CatalogSet::Builtin());
   // Reads `path`: a name ending in ".json" is compiled (at most kMaxPolicyJsonBytes), anything
   // else is payload bytes (at most kMaxPayloadBytes); errors are ReadInputFile's
   // (tools/cli/files.h).
-  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromFile(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> FromFile(
+      const std::string& path, const CatalogSet& catalogs = CatalogSet::Builtin());
+  // No policy: the defaults of `catalogs` (serial 0), Snapshot::Defaults(catalogs, arena).
+  static absl::StatusOr<std::unique_ptr<LoadedPolicy>> Defaults(const CatalogSet& catalogs);
 
   const Snapshot& snapshot() const { return *snapshot_; }
 

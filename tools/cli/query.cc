@@ -105,7 +105,11 @@ void AppendRule(std::string* out, int32_t rule) {
 // ---- OwnedContext ---------------------------------------------------------------------
 
 OwnedContext::OwnedContext(const OwnedContext& other)
-    : ctx_(other.ctx_), groups_(other.groups_), region_(other.region_), keys_set_(other.keys_set_) {
+    : ctx_(other.ctx_),
+      groups_(other.groups_),
+      region_(other.region_),
+      keys_set_(other.keys_set_),
+      attributes_(other.attributes_) {
   Relink();
 }
 
@@ -115,6 +119,7 @@ OwnedContext& OwnedContext::operator=(const OwnedContext& other) {
     groups_ = other.groups_;
     region_ = other.region_;
     keys_set_ = other.keys_set_;
+    attributes_ = other.attributes_;
     Relink();
   }
   return *this;
@@ -124,7 +129,9 @@ OwnedContext::OwnedContext(OwnedContext&& other) noexcept
     : ctx_(other.ctx_),
       groups_(std::move(other.groups_)),
       region_(std::move(other.region_)),
-      keys_set_(std::move(other.keys_set_)) {
+      keys_set_(std::move(other.keys_set_)),
+      attributes_(std::move(other.attributes_)) {
+  other.attributes_.clear();
   Relink();
   other.Relink();
 }
@@ -135,6 +142,8 @@ OwnedContext& OwnedContext::operator=(OwnedContext&& other) noexcept {
     groups_ = std::move(other.groups_);
     region_ = std::move(other.region_);
     keys_set_ = std::move(other.keys_set_);
+    attributes_ = std::move(other.attributes_);
+    other.attributes_.clear();
     Relink();
     other.Relink();
   }
@@ -145,7 +154,59 @@ void OwnedContext::Relink() {
   group_views_.assign(groups_.begin(), groups_.end());
   ctx_.groups = absl::MakeConstSpan(group_views_);
   ctx_.region = region_;
+  attribute_views_.clear();
+  attribute_values_.clear();
+  attribute_views_.reserve(attributes_.size());
+  for (const Attribute& a : attributes_) {
+    attribute_views_.emplace_back(a.strings.begin(), a.strings.end());
+    AttributeValue v;
+    v.attribute = a.attribute;
+    v.number = a.number;
+    v.strings = absl::MakeConstSpan(attribute_views_.back());
+    attribute_values_.push_back(v);
+  }
+  ctx_.attributes = absl::MakeConstSpan(attribute_values_);
 }
+
+absl::Status OwnedContext::SetAttribute(std::string_view key, Attribute value) {
+  if (absl::Status s = MarkSet(key); !s.ok()) return s;
+  attributes_.push_back(std::move(value));
+  Relink();
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The attribute `key` names in `catalogs`, or an error naming it.
+absl::StatusOr<const AttributeSpec*> FindAttributeSpec(std::string_view key,
+                                                       const CatalogSet& catalogs) {
+  const int handle = catalogs.FindAttribute(key);
+  if (handle < 0) {
+    return absl::InvalidArgumentError(
+        Cat("unknown context attribute '", key,
+            "' (attributes are declared by product catalogues: give --catalog FILE)"));
+  }
+  return &catalogs.attributes()[handle];
+}
+
+std::string AttributeValues(const AttributeSpec& a) {
+  std::string out;
+  for (std::string_view v : a.values) {
+    if (!out.empty()) out += '|';
+    out.append(v.data(), v.size());
+  }
+  return out;
+}
+
+absl::Status AttributeIntInRange(const AttributeSpec& a, bool ok, int64_t n,
+                                 std::string_view literal) {
+  if (!ok || n < a.min || n > a.max) {
+    return BadValue(a.name, Cat("'", literal, "' is not an integer in ", a.min, "..", a.max));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status OwnedContext::MarkSet(std::string_view key) {
   if (std::find(keys_set_.begin(), keys_set_.end(), key) != keys_set_.end()) {
@@ -155,7 +216,47 @@ absl::Status OwnedContext::MarkSet(std::string_view key) {
   return absl::OkStatus();
 }
 
-absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v) {
+absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v,
+                                       const CatalogSet& catalogs) {
+  if (key.find('.') != std::string_view::npos) {
+    absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
+    if (!spec.ok()) return spec.status();
+    const AttributeSpec& a = **spec;
+    Attribute value;
+    value.attribute = catalogs.FindAttribute(key);
+    switch (a.type) {
+      case AttributeType::kBool: {
+        absl::StatusOr<bool> b = ParseBoolText(key, v);
+        if (!b.ok()) return b.status();
+        value.number = *b ? 1 : 0;
+        break;
+      }
+      case AttributeType::kEnum: {
+        const auto it = std::find(a.values.begin(), a.values.end(), v);
+        if (it == a.values.end()) {
+          return BadValue(key, Cat("'", v, "' is not one of ", AttributeValues(a)));
+        }
+        value.number = it - a.values.begin();
+        break;
+      }
+      case AttributeType::kIntRange: {
+        int64_t n = 0;
+        const bool ok = ParseDecimal(v, &n);
+        if (absl::Status s = AttributeIntInRange(a, ok, n, v); !s.ok()) return s;
+        value.number = n;
+        break;
+      }
+      case AttributeType::kStringSet:
+        if (!v.empty()) {
+          for (std::string_view item : Split(v, ',')) {
+            if (item.empty()) return BadValue(key, "empty string in the set");
+            value.strings.emplace_back(item);
+          }
+        }
+        break;
+    }
+    return SetAttribute(key, std::move(value));
+  }
   if (key == "identity") {
     absl::StatusOr<Identity> x = ParseIdentity(v);
     if (!x.ok()) return x.status();
@@ -219,14 +320,50 @@ absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v)
   return absl::OkStatus();
 }
 
-absl::Status OwnedContext::SetFromJson(std::string_view key, const json::Value& v) {
+absl::Status OwnedContext::SetFromJson(std::string_view key, const json::Value& v,
+                                       const CatalogSet& catalogs) {
+  if (key.find('.') != std::string_view::npos) {
+    absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
+    if (!spec.ok()) return spec.status();
+    const AttributeSpec& a = **spec;
+    switch (a.type) {
+      case AttributeType::kBool:
+        if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
+        return SetFromText(key, v.boolean() ? "true" : "false", catalogs);
+      case AttributeType::kEnum:
+        if (!v.is_string()) return WrongJsonType(key, "a string", v);
+        return SetFromText(key, v.string(), catalogs);
+      case AttributeType::kIntRange: {
+        if (!v.is_number()) return WrongJsonType(key, "an integer", v);
+        if (absl::Status s = AttributeIntInRange(a, v.is_integer(), v.integer(), v.string());
+            !s.ok()) {
+          return s;
+        }
+        Attribute value;
+        value.attribute = catalogs.FindAttribute(key);
+        value.number = v.integer();
+        return SetAttribute(key, std::move(value));
+      }
+      case AttributeType::kStringSet: {
+        if (!v.is_array()) return WrongJsonType(key, "an array of strings", v);
+        Attribute value;
+        value.attribute = catalogs.FindAttribute(key);
+        for (const json::Value& item : v.items()) {
+          if (!item.is_string()) return WrongJsonType(key, "an array of strings", v);
+          if (item.string().empty()) return BadValue(key, "empty string in the set");
+          value.strings.push_back(item.string());
+        }
+        return SetAttribute(key, std::move(value));
+      }
+    }
+  }
   if (key == "identity" || key == "plan" || key == "role" || key == "region") {
     if (!v.is_string()) return WrongJsonType(key, "a string", v);
-    return SetFromText(key, v.string());
+    return SetFromText(key, v.string(), catalogs);
   }
   if (key == "domain_joined" || key == "device_managed" || key == "account_creation") {
     if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
-    return SetFromText(key, v.boolean() ? "true" : "false");
+    return SetFromText(key, v.boolean() ? "true" : "false", catalogs);
   }
   if (key == "os_generation") {
     if (!v.is_number()) return WrongJsonType(key, "an integer", v);
@@ -260,24 +397,26 @@ absl::Status OwnedContext::SetFromJson(std::string_view key, const json::Value& 
     }
     return absl::OkStatus();
   }
-  return SetFromText(key, "");  // reports the unknown key
+  return SetFromText(key, "", catalogs);  // reports the unknown key
 }
 
-absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx) {
+absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx,
+                              const CatalogSet& catalogs) {
   const size_t eq = key_value.find('=');
   if (eq == std::string_view::npos || eq == 0) {
     return absl::InvalidArgumentError(Cat("--ctx expects KEY=VALUE, got '", key_value, "'"));
   }
-  return ctx->SetFromText(key_value.substr(0, eq), key_value.substr(eq + 1));
+  return ctx->SetFromText(key_value.substr(0, eq), key_value.substr(eq + 1), catalogs);
 }
 
-absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value) {
+absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value,
+                                              const CatalogSet& catalogs) {
   if (!value.is_object()) {
     return absl::InvalidArgumentError(Cat("'ctx' must be an object, got ", JsonKindName(value)));
   }
   OwnedContext ctx;
   for (const json::Value::Member& m : value.members()) {
-    if (absl::Status s = ctx.SetFromJson(m.key, m.value); !s.ok()) return s;
+    if (absl::Status s = ctx.SetFromJson(m.key, m.value, catalogs); !s.ok()) return s;
   }
   return ctx;
 }
@@ -358,7 +497,8 @@ const UserChoice* Query::choice(UserChoice* storage) const {
 }
 
 absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
-                                     absl::Span<const std::string_view> ignored_keys) {
+                                     absl::Span<const std::string_view> ignored_keys,
+                                     const CatalogSet& catalogs) {
   if (!value.is_object()) {
     return absl::InvalidArgumentError(
         Cat("a query must be a JSON object, got ", JsonKindName(value)));
@@ -376,7 +516,7 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
                : m.key == "data_use" ? QueryKind::kDataUse
                                      : QueryKind::kSchedule;
     } else if (m.key == "ctx") {
-      absl::StatusOr<OwnedContext> ctx = ParseContextJson(m.value);
+      absl::StatusOr<OwnedContext> ctx = ParseContextJson(m.value, catalogs);
       if (!ctx.ok()) return ctx.status();
       q.ctx = *std::move(ctx);
     } else if (m.key == "user_choice") {
@@ -396,7 +536,7 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
       if (!target->is_string()) {
         return absl::InvalidArgumentError("'setting' must be a string (a setting id)");
       }
-      q.id = catalog::FindSetting(target->string());
+      q.id = catalogs.FindSetting(target->string());
       if (q.id < 0) {
         return absl::InvalidArgumentError(Cat("unknown setting '", target->string(), "'"));
       }
@@ -407,12 +547,12 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
         return absl::InvalidArgumentError(
             "'data_use' must be an array of two strings: [class, purpose]");
       }
-      q.id = catalog::FindDataClass(target->items()[0].string());
+      q.id = catalogs.FindDataClass(target->items()[0].string());
       if (q.id < 0) {
         return absl::InvalidArgumentError(
             Cat("unknown data class '", target->items()[0].string(), "'"));
       }
-      q.purpose = catalog::FindPurpose(target->items()[1].string());
+      q.purpose = catalogs.FindPurpose(target->items()[1].string());
       if (q.purpose < 0) {
         return absl::InvalidArgumentError(
             Cat("unknown purpose '", target->items()[1].string(), "'"));
@@ -422,7 +562,7 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
       if (!target->is_string()) {
         return absl::InvalidArgumentError("'schedule' must be a string (a schedule id)");
       }
-      q.id = catalog::FindSchedule(target->string());
+      q.id = catalogs.FindSchedule(target->string());
       if (q.id < 0) {
         return absl::InvalidArgumentError(Cat("unknown schedule '", target->string(), "'"));
       }
@@ -443,7 +583,7 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
     q.choice_at_creation = at_creation->boolean();
   }
   if (choice != nullptr) {
-    absl::StatusOr<Value> v = ParseUserChoice(catalog::kSettings[q.id], *choice, &q.choice_text);
+    absl::StatusOr<Value> v = ParseUserChoice(catalogs.settings()[q.id], *choice, &q.choice_text);
     if (!v.ok()) return v.status();
     q.has_choice = true;
     q.choice_value = *v;
@@ -451,12 +591,12 @@ absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
   return q;
 }
 
-absl::StatusOr<Query> ParseQueryText(std::string_view text) {
+absl::StatusOr<Query> ParseQueryText(std::string_view text, const CatalogSet& catalogs) {
   absl::StatusOr<json::Value> v = json::Parse(text);
   if (!v.ok()) {
     return absl::InvalidArgumentError(Cat("malformed JSON: ", v.status().message()));
   }
-  return ParseQueryJson(*v);
+  return ParseQueryJson(*v, {}, catalogs);
 }
 
 Answer Evaluate(const Snapshot& snapshot, const Query& query) {
@@ -558,16 +698,16 @@ std::string RenderNotes(uint16_t notes) {
   return out;
 }
 
-std::string RenderAnswer(const Answer& a) {
+std::string RenderAnswer(const Answer& a, const CatalogSet& catalogs) {
   std::string out;
   switch (a.kind) {
     case QueryKind::kSetting: {
       const Resolution& r = a.resolution;
       const bool known =
-          r.setting >= 0 && static_cast<size_t>(r.setting) < catalog::kSettings.size();
+          r.setting >= 0 && static_cast<size_t>(r.setting) < catalogs.settings().size();
       AppendTo(&out,
-               "{\"setting\":", known ? json::Quote(catalog::kSettings[r.setting].id) : "null",
-               ",\"value\":", known ? RenderValue(r.value, catalog::kSettings[r.setting]) : "null",
+               "{\"setting\":", known ? json::Quote(catalogs.settings()[r.setting].id) : "null",
+               ",\"value\":", known ? RenderValue(r.value, catalogs.settings()[r.setting]) : "null",
                ",\"source\":", json::Quote(SourceName(r.source)),
                ",\"locked\":", r.locked ? "true" : "false", ",\"rule\":");
       AppendRule(&out, r.rule);
@@ -588,9 +728,9 @@ std::string RenderAnswer(const Answer& a) {
     case QueryKind::kSchedule: {
       const ScheduleAnswer& s = a.schedule;
       const bool known =
-          s.schedule >= 0 && static_cast<size_t>(s.schedule) < catalog::kSchedules.size();
+          s.schedule >= 0 && static_cast<size_t>(s.schedule) < catalogs.schedules().size();
       AppendTo(&out,
-               "{\"schedule\":", known ? json::Quote(catalog::kSchedules[s.schedule].id) : "null",
+               "{\"schedule\":", known ? json::Quote(catalogs.schedules()[s.schedule].id) : "null",
                ",\"interval_seconds\":", s.interval_seconds,
                ",\"source\":", json::Quote(SourceName(s.source)), ",\"rule\":");
       AppendRule(&out, s.rule);

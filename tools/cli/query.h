@@ -20,12 +20,13 @@
 #include "absl/types/span.h"
 #include "kernel/kernel.h"
 #include "policy/catalog.h"
+#include "policy/catalog/catalog_set.h"
 #include "policy/compiler/json.h"
 
 namespace edict::cli {
 
-// An edict::Context that owns the strings (groups, region) it points to. Copying or
-// moving it re-points the copy at its own storage.
+// An edict::Context that owns the strings (groups, region, attribute values) it points
+// to. Copying or moving it re-points the copy at its own storage.
 class OwnedContext {
  public:
   OwnedContext() = default;
@@ -38,13 +39,26 @@ class OwnedContext {
   const Context& get() const { return ctx_; }
 
   // Sets one key from its `--ctx` text (`plan=enterprise`, `groups=a,b`, ...). A key may
-  // be set only once per context.
-  absl::Status SetFromText(std::string_view key, std::string_view value);
-  // Sets one key from its JSON value (`"plan": "enterprise"`, `"groups": ["a"]`, ...).
-  absl::Status SetFromJson(std::string_view key, const json::Value& value);
+  // be set only once per context. A key containing '.' names a context attribute of
+  // `catalogs` (docs/policy-format.md, "Context"): Bool `true`/`false`, Enum one of its
+  // values, IntRange a decimal integer within its bounds, StringSet `a,b` (empty: none).
+  absl::Status SetFromText(std::string_view key, std::string_view value,
+                           const CatalogSet& catalogs = CatalogSet::Builtin());
+  // Sets one key from its JSON value (`"plan": "enterprise"`, `"groups": ["a"]`, ...);
+  // attributes as true/false, "value", an integer, ["a", "b"].
+  absl::Status SetFromJson(std::string_view key, const json::Value& value,
+                           const CatalogSet& catalogs = CatalogSet::Builtin());
 
  private:
+  // The value of one attribute, owning its strings.
+  struct Attribute {
+    int attribute = -1;
+    int64_t number = 0;
+    std::vector<std::string> strings;
+  };
+
   absl::Status MarkSet(std::string_view key);
+  absl::Status SetAttribute(std::string_view key, Attribute value);
   void Relink();
 
   Context ctx_;
@@ -52,13 +66,18 @@ class OwnedContext {
   std::vector<std::string_view> group_views_;
   std::string region_;
   std::vector<std::string> keys_set_;
+  std::vector<Attribute> attributes_;
+  std::vector<std::vector<std::string_view>> attribute_views_;  // rebuilt by Relink
+  std::vector<AttributeValue> attribute_values_;                // rebuilt by Relink
 };
 
-// Parses one `--ctx` argument, `KEY=VALUE`, into `ctx`.
-absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx);
+// Parses one `--ctx` argument, `KEY=VALUE`, into `ctx`; attributes are those of `catalogs`.
+absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx,
+                              const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // Parses a context JSON object (docs/policy-format.md, "Context").
-absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value);
+absl::StatusOr<OwnedContext> ParseContextJson(const json::Value& value,
+                                              const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // Maps a user choice, written in the setting's JSON value syntax, to a kernel value.
 // Returns an error only when `value` is not a value at all (null, object, fraction); a
@@ -89,11 +108,14 @@ struct Query {
 // Parses a query object: exactly one of `setting`, `data_use` ([class, purpose]),
 // `schedule`; optional `ctx`; for settings optional `user_choice` and
 // `user_choice_at_creation`. Keys listed in `ignored_keys` are allowed and ignored (the
-// conformance runner uses this for `expect`); any other key is an error.
+// conformance runner uses this for `expect`); any other key is an error. Ids and
+// attributes are looked up in `catalogs` (the set the snapshot was activated against).
 absl::StatusOr<Query> ParseQueryJson(const json::Value& value,
-                                     absl::Span<const std::string_view> ignored_keys = {});
+                                     absl::Span<const std::string_view> ignored_keys = {},
+                                     const CatalogSet& catalogs = CatalogSet::Builtin());
 // Same, from the text of one JSON object (one `--batch` line).
-absl::StatusOr<Query> ParseQueryText(std::string_view text);
+absl::StatusOr<Query> ParseQueryText(std::string_view text,
+                                     const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // The kernel's answer to a query.
 struct Answer {
@@ -112,8 +134,9 @@ std::string RenderValue(const Value& value, const SettingSpec& spec);
 std::string RenderObligations(Obligations obligations);
 // Resolution note bits as a JSON array of names in bit order (docs/semantics.md).
 std::string RenderNotes(uint16_t notes);
-// One answer as a single-line JSON object, with the fields docs/policy-format.md lists.
-std::string RenderAnswer(const Answer& answer);
+// One answer as a single-line JSON object, with the fields docs/policy-format.md lists;
+// setting and schedule handles are those of `catalogs`.
+std::string RenderAnswer(const Answer& answer, const CatalogSet& catalogs = CatalogSet::Builtin());
 // `{"error":"..."}` for a query that could not be answered.
 std::string RenderError(std::string_view message);
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,11 +24,12 @@ namespace edict::ctl {
 namespace {
 
 constexpr char kCompileHelp[] =
-    "usage: edictctl compile POLICY.json [-o PAYLOAD.bin]\n"
+    "usage: edictctl compile POLICY.json [--catalog FILE]... [-o PAYLOAD.bin]\n"
     "\n"
     "Validates policy JSON (docs/policy-format.md) against this build's settings catalogue\n"
-    "and compiles it into a deterministic EDP1 payload: the same input always gives the\n"
-    "same bytes. Every error is reported on stderr, one per line, as file:line:col: message.\n"
+    "plus any product catalogues given, and compiles it into a deterministic EDP1 payload:\n"
+    "the same input and catalogues always give the same bytes. Every error is reported on stderr, "
+    "one per line, as file:line:col: message.\n"
     "POLICY.json is a regular file of at most 4 MiB, or - for standard input. A payload\n"
     "larger than a signed bundle can carry (4092 KiB: the 4 MiB bundle limit less 4 KiB for\n"
     "signatures) is an error; a policy whose expires_at has passed compiles with a warning\n"
@@ -38,12 +40,17 @@ constexpr char kCompileHelp[] =
     "                      directory or symbolic link); - writes it to standard output (not\n"
     "                      a terminal) and the summary to stderr; without -o the policy is\n"
     "                      only checked\n"
+    "  --catalog FILE      a product catalogue (.edcat, from `edictctl catalog build`),\n"
+    "                      repeatable: the policy may use its settings, data classes,\n"
+    "                      purposes, schedules, compliance tags and context attributes; the\n"
+    "                      payload header records each one used (product, version, hash)\n"
     "  -h, --help          show this help\n"
     "\n"
-    "exit status: 0 compiled, 1 invalid policy or I/O error (no output written), 2 usage\n";
+    "exit status: 0 compiled, 1 invalid policy or catalogue, or I/O error (no output\n"
+    "written), 2 usage\n";
 
 constexpr char kInspectHelp[] =
-    "usage: edictctl inspect FILE\n"
+    "usage: edictctl inspect [--catalog FILE]... FILE\n"
     "\n"
     "Prints a payload as canonical policy JSON (keys in documented order, defaults omitted,\n"
     "one rule per line). The payload is verified first (FlatBuffers verifier, identifier\n"
@@ -53,7 +60,9 @@ constexpr char kInspectHelp[] =
     "describing is not verifying (use `edictctl verify`).\n"
     "FILE is a regular file of at most 4 MiB, or - for standard input.\n"
     "\n"
-    "  -h, --help   show this help\n"
+    "  --catalog FILE   a product catalogue (.edcat), repeatable: policy JSON is compiled\n"
+    "                   against it, and its duration settings print as durations\n"
+    "  -h, --help       show this help\n"
     "\n"
     "exit status: 0 printed, 1 unreadable, malformed or invalid input, 2 usage\n";
 
@@ -103,8 +112,9 @@ std::string SummaryText(size_t bytes, const compiler::PayloadSummary& s) {
 }
 
 // Compiles `path`; prints its errors to stderr. Returns the payload or nothing.
-bool CompileFile(const std::string& path, const std::string& text, std::string* payload) {
-  compiler::CompileResult result = compiler::Compile(text, path);
+bool CompileFile(const std::string& path, const std::string& text, const CatalogSet& catalogs,
+                 std::string* payload) {
+  compiler::CompileResult result = compiler::Compile(text, path, catalogs);
   if (!result.ok()) {
     for (const std::string& line : result.Rendered()) std::fprintf(stderr, "%s\n", line.c_str());
     return false;
@@ -381,6 +391,7 @@ void PrintCatalogJson() {
 int RunCompile(int argc, char** argv) {
   std::string input;
   std::string output;
+  std::vector<std::string> catalog_files;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (IsHelp(a)) {
@@ -393,6 +404,12 @@ int RunCompile(int argc, char** argv) {
       if (!output.empty()) return Usage("compile", "more than one output", kCompileHelp);
       output = argv[++i];
       if (output.empty()) return Usage("compile", "empty output file name", kCompileHelp);
+    } else if (a == "--catalog") {
+      if (i + 1 >= argc) return Usage("compile", "--catalog needs a file name", kCompileHelp);
+      catalog_files.emplace_back(argv[++i]);
+      if (catalog_files.back().empty()) {
+        return Usage("compile", "empty catalogue file name", kCompileHelp);
+      }
     } else if (a.size() > 1 && a[0] == '-') {
       return Usage("compile", "unknown option " + std::string(a), kCompileHelp);
     } else if (input.empty()) {
@@ -412,11 +429,13 @@ int RunCompile(int argc, char** argv) {
       return Fail("compile", s);
     }
   }
+  absl::StatusOr<std::shared_ptr<const CatalogSet>> catalogs = LoadCatalogSet(catalog_files);
+  if (!catalogs.ok()) return Fail("compile", catalogs.status());
   const std::string name = DisplayName(input);
   absl::StatusOr<std::string> text = ReadPolicyInput(input);
   if (!text.ok()) return Fail("compile", text.status());
   std::string payload;
-  if (!CompileFile(name, *text, &payload)) return kExitFailure;
+  if (!CompileFile(name, *text, **catalogs, &payload)) return kExitFailure;
   const absl::StatusOr<compiler::PayloadSummary> summary = compiler::VerifyPayload(payload);
   if (!summary.ok()) {  // cannot happen: the compiler's own output
     std::fprintf(stderr, "edictctl compile: internal error: %s\n",
@@ -458,11 +477,20 @@ int RunCompile(int argc, char** argv) {
 
 int RunInspect(int argc, char** argv) {
   std::string input;
+  std::vector<std::string> catalog_files;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (IsHelp(a)) {
       std::fputs(kInspectHelp, stdout);
       return kExitOk;
+    }
+    if (a == "--catalog") {
+      if (i + 1 >= argc) return Usage("inspect", "--catalog needs a file name", kInspectHelp);
+      catalog_files.emplace_back(argv[++i]);
+      if (catalog_files.back().empty()) {
+        return Usage("inspect", "empty catalogue file name", kInspectHelp);
+      }
+      continue;
     }
     if (a.size() > 1 && a[0] == '-') {
       return Usage("inspect", "unknown option " + std::string(a), kInspectHelp);
@@ -474,6 +502,8 @@ int RunInspect(int argc, char** argv) {
   }
   if (input.empty()) return Usage("inspect", "missing FILE", kInspectHelp);
 
+  absl::StatusOr<std::shared_ptr<const CatalogSet>> catalogs = LoadCatalogSet(catalog_files);
+  if (!catalogs.ok()) return Fail("inspect", catalogs.status());
   const std::string name = DisplayName(input);
   cli::ReadOptions options;
   options.what = "a policy, payload, bundle or trust document";
@@ -484,7 +514,7 @@ int RunInspect(int argc, char** argv) {
   const size_t first = bytes->find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (*bytes)[first] == '{') {
     std::string payload;
-    if (!CompileFile(name, *bytes, &payload)) return kExitFailure;
+    if (!CompileFile(name, *bytes, **catalogs, &payload)) return kExitFailure;
     *bytes = std::move(payload);
   }
   const transport::Bytes raw(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
@@ -501,7 +531,7 @@ int RunInspect(int argc, char** argv) {
     std::printf("%s\n", described->c_str());
     return kExitOk;
   }
-  const absl::StatusOr<std::string> canonical = compiler::Inspect(*bytes);
+  const absl::StatusOr<std::string> canonical = compiler::Inspect(*bytes, **catalogs);
   if (!canonical.ok()) {
     std::fprintf(stderr, "edictctl inspect: %s: %s\n", name.c_str(),
                  std::string(canonical.status().message()).c_str());

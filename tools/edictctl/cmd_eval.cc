@@ -1,5 +1,6 @@
 // edictctl eval, explain and conformance: the command-line contract of issue 4
 // (docs/policy-format.md, "Queries and answers"; tests/conformance/README.md).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "tools/cli/query.h"
 #include "tools/cli/strings.h"
 #include "tools/edictctl/commands.h"
+#include "tools/edictctl/util.h"
 
 namespace edict::ctl {
 namespace {
@@ -33,20 +35,27 @@ constexpr char kQueryHelp[] =
     "  --policy FILE          policy JSON (*.json, compiled first) or payload bytes (any\n"
     "                         other name), a regular file of at most 4 MiB; without it,\n"
     "                         the catalogue defaults (serial 0)\n"
+    "  --catalog FILE         a product catalogue (.edcat, `edictctl catalog build`),\n"
+    "                         repeatable: the policy is compiled and activated against the\n"
+    "                         built-in catalogue plus these, and queries and --ctx may name\n"
+    "                         their settings, data classes, purposes, schedules, attributes\n"
     "  --ctx KEY=VALUE        context, repeatable: identity=managed|unmanaged,\n"
     "                         domain_joined=true|false, device_managed=true|false,\n"
     "                         plan=enterprise|small_business|trial, os_generation=N,\n"
     "                         device_state=tampered,not_genuine, groups=a,b,\n"
     "                         role=user|admin|organiser|participant,\n"
-    "                         account_creation=true|false, region=US\n"
+    "                         account_creation=true|false, region=US; a context\n"
+    "                         attribute of a --catalog by name: PRODUCT.NAME=true|false\n"
+    "                         (bool), =VALUE (enum), =N (integer range), =a,b (string set;\n"
+    "                         empty: none), e.g. acmevpn.network_trust=trusted\n"
     "  --user-choice JSON     the user's own choice, in the setting's JSON syntax: true,\n"
     "                         30, '\"name_only\"', '[\"status\",\"note\"]' (setting only)\n"
     "  --user-choice-at-creation\n"
     "                         the choice was made when the account was created\n";
 
 constexpr char kEvalHelp[] =
-    "usage: edictctl eval [--policy FILE] setting ID [--ctx KEY=VALUE]... [--user-choice V]\n"
-    "                     [--user-choice-at-creation]\n"
+    "usage: edictctl eval [--policy FILE] [--catalog FILE]... setting ID [--ctx KEY=VALUE]...\n"
+    "                     [--user-choice V] [--user-choice-at-creation]\n"
     "       edictctl eval [--policy FILE] data-use CLASS PURPOSE [--ctx KEY=VALUE]...\n"
     "       edictctl eval [--policy FILE] schedule ID [--ctx KEY=VALUE]...\n"
     "       edictctl eval [--policy FILE] --batch FILE\n"
@@ -111,8 +120,8 @@ void ReportSkipped(const Snapshot& s, std::string_view cmd) {
 
 // One answer (eval) or explanation (explain) per line of `path` ("-": standard input),
 // streamed: memory stays bounded by the line cap whatever the length of the stream.
-int RunBatch(const Snapshot& snapshot, const std::string& path, bool explain,
-             ExplainDetail detail) {
+int RunBatch(const Snapshot& snapshot, const CatalogSet& catalogs, const std::string& path,
+             bool explain, ExplainDetail detail) {
   const char* cmd = explain ? "explain" : "eval";
   std::string out;
   out.reserve(1 << 16);
@@ -124,13 +133,13 @@ int RunBatch(const Snapshot& snapshot, const std::string& path, bool explain,
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) return;
         ++queries;
-        absl::StatusOr<cli::Query> q = cli::ParseQueryText(line);
+        absl::StatusOr<cli::Query> q = cli::ParseQueryText(line, catalogs);
         if (!q.ok()) {
           ++errors;
           out += cli::RenderError(cli::Cat("line ", line_no, ": ", q.status().message()));
         } else {
           const cli::Answer a = cli::Evaluate(snapshot, *q);
-          out += explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a);
+          out += explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a, catalogs);
         }
         out += '\n';
         if (out.size() >= (1 << 16)) {
@@ -158,8 +167,30 @@ int RunBatch(const Snapshot& snapshot, const std::string& path, bool explain,
 
 int RunEvalOrExplain(int argc, char** argv, bool explain) {
   const char* cmd = explain ? "explain" : "eval";
-  const std::vector<std::string_view> args = Args(argc, argv);
-  absl::StatusOr<cli::EvalArgs> parsed = cli::ParseEvalArgs(args, explain);
+  const std::vector<std::string_view> all_args = Args(argc, argv);
+  // --catalog first: ids and --ctx attributes are looked up in the set it makes.
+  std::vector<std::string_view> args;
+  absl::StatusOr<std::vector<std::string>> catalog_files = cli::ExtractCatalogArgs(all_args, &args);
+  if (!catalog_files.ok()) {
+    std::fprintf(stderr, "edictctl %s: %s\n(see edictctl %s --help)\n", cmd,
+                 std::string(catalog_files.status().message()).c_str(), cmd);
+    return kExitUsage;
+  }
+  const bool wants_help = std::find_if(args.begin(), args.end(), [](std::string_view a) {
+                            return a == "--help" || a == "-h";
+                          }) != args.end();
+  std::shared_ptr<const CatalogSet> catalogs =
+      std::shared_ptr<const CatalogSet>(&CatalogSet::Builtin(), [](const CatalogSet*) {});
+  if (!wants_help) {
+    absl::StatusOr<std::shared_ptr<const CatalogSet>> set = LoadCatalogSet(*catalog_files);
+    if (!set.ok()) {
+      std::fprintf(stderr, "edictctl %s: cannot load catalogue: %s\n", cmd,
+                   std::string(set.status().message()).c_str());
+      return kExitFailure;
+    }
+    catalogs = *std::move(set);
+  }
+  absl::StatusOr<cli::EvalArgs> parsed = cli::ParseEvalArgs(args, explain, *catalogs);
   if (!parsed.ok()) {
     std::fprintf(stderr, "edictctl %s: %s\n(see edictctl %s --help)\n", cmd,
                  std::string(parsed.status().message()).c_str(), cmd);
@@ -175,10 +206,18 @@ int RunEvalOrExplain(int argc, char** argv, bool explain) {
   std::unique_ptr<cli::LoadedPolicy> policy;
   if (!parsed->policy.empty()) {
     absl::StatusOr<std::unique_ptr<cli::LoadedPolicy>> p =
-        cli::LoadedPolicy::FromFile(parsed->policy);
+        cli::LoadedPolicy::FromFile(parsed->policy, *catalogs);
     if (!p.ok()) {
       std::fprintf(stderr, "edictctl %s: cannot load policy '%s':\n%s\n", cmd,
                    parsed->policy.c_str(), std::string(p.status().message()).c_str());
+      return kExitFailure;
+    }
+    policy = *std::move(p);
+  } else if (!catalog_files->empty()) {
+    absl::StatusOr<std::unique_ptr<cli::LoadedPolicy>> p = cli::LoadedPolicy::Defaults(*catalogs);
+    if (!p.ok()) {
+      std::fprintf(stderr, "edictctl %s: cannot activate the catalogue defaults: %s\n", cmd,
+                   std::string(p.status().message()).c_str());
       return kExitFailure;
     }
     policy = *std::move(p);
@@ -188,10 +227,12 @@ int RunEvalOrExplain(int argc, char** argv, bool explain) {
   const ExplainDetail detail =
       parsed->candidates ? ExplainDetail::kWithCandidates : ExplainDetail::kSentence;
 
-  if (!parsed->batch.empty()) return RunBatch(snapshot, parsed->batch, explain, detail);
+  if (!parsed->batch.empty()) {
+    return RunBatch(snapshot, *catalogs, parsed->batch, explain, detail);
+  }
   const cli::Answer a = cli::Evaluate(snapshot, parsed->query);
   const std::string line =
-      explain ? cli::Explain(snapshot, parsed->query, a, detail) : cli::RenderAnswer(a);
+      explain ? cli::Explain(snapshot, parsed->query, a, detail) : cli::RenderAnswer(a, *catalogs);
   std::printf("%s\n", line.c_str());
   return kExitOk;
 }

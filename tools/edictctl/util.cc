@@ -90,4 +90,22 @@ absl::StatusOr<catalogs::CatalogFile> ReadCatalogFile(const std::string& path) {
   return file;
 }
 
+absl::StatusOr<std::shared_ptr<const CatalogSet>> LoadCatalogSet(
+    const std::vector<std::string>& paths) {
+  if (paths.empty()) {
+    return std::shared_ptr<const CatalogSet>(&CatalogSet::Builtin(), [](const CatalogSet*) {});
+  }
+  std::vector<CatalogSet::Input> inputs;
+  for (const std::string& path : paths) {
+    cli::ReadOptions options;
+    options.what = "a binary catalogue";
+    absl::StatusOr<std::string> bytes =
+        cli::ReadInputFile(path, catalogs::kMaxBinaryBytes, options);
+    if (!bytes.ok()) return bytes.status();
+    inputs.push_back(CatalogSet::Input{path, *std::move(bytes)});
+  }
+  // Create prefixes each error with the input's origin, the path.
+  return CatalogSet::Create(std::move(inputs));
+}
+
 }  // namespace edict::ctl

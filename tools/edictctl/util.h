@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "policy/catalog/catalog_file.h"
+#include "policy/catalog/catalog_set.h"
 #include "tools/cli/files.h"
 #include "transport/describe.h"
 #include "transport/trust.h"
@@ -48,6 +50,13 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows);
 // catalogs::kMaxBinaryBytes, then CatalogFile::FromBytes). The error message names the path
 // and the reason.
 absl::StatusOr<catalogs::CatalogFile> ReadCatalogFile(const std::string& path);
+
+// The catalogue set of `--catalog` files: the built-in catalogue plus each binary
+// catalogue (read as ReadCatalogFile does, then CatalogSet::Create with the path as its
+// origin). Every error message names the file. No paths: CatalogSet::Builtin() (not owned;
+// the returned pointer then has a no-op deleter).
+absl::StatusOr<std::shared_ptr<const CatalogSet>> LoadCatalogSet(
+    const std::vector<std::string>& paths);
 
 }  // namespace edict::ctl
 
