@@ -240,8 +240,11 @@ absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v,
         break;
       }
       case AttributeType::kIntRange: {
+        // An optional minus sign: attribute ranges may be negative.
+        const bool negative = !v.empty() && v[0] == '-';
         int64_t n = 0;
-        const bool ok = ParseDecimal(v, &n);
+        const bool ok = ParseDecimal(negative ? v.substr(1) : v, &n);
+        if (negative) n = -n;
         if (absl::Status s = AttributeIntInRange(a, ok, n, v); !s.ok()) return s;
         value.number = n;
         break;

@@ -151,31 +151,69 @@ std::string SymbolSet(const std::vector<std::string>& names) {
               {"uniqueItems", "true"}});
 }
 
-std::string WhenSchema() {
+// One property of `when` per context attribute of the catalogue, in the policy JSON
+// syntax (docs/policy-format.md): Bool true/false; Enum a value or a list of values;
+// StringSet a string or a list; IntRange {"min", "max"} within the attribute's bounds.
+std::string AttributeSchema(const cfb::ContextAttribute& a) {
+  const std::string desc = JsonString(Str(a.description()));
+  switch (a.type()) {
+    case cfb::AttributeType_Bool:
+      return Obj({{"description", desc}, {"type", "\"boolean\""}});
+    case cfb::AttributeType_Enum: {
+      std::vector<std::string> values;
+      if (a.values()) {
+        for (const flatbuffers::String* v : *a.values()) values.push_back(Str(v));
+      }
+      return Obj({{"description", desc}, {"anyOf", Arr({EnumOf(values), SymbolSet(values)})}});
+    }
+    case cfb::AttributeType_IntRange: {
+      const std::string bound = Obj({{"type", "\"integer\""},
+                                     {"minimum", absl::StrCat(a.min())},
+                                     {"maximum", absl::StrCat(a.max())}});
+      return Obj({{"description", desc},
+                  {"type", "\"object\""},
+                  {"additionalProperties", "false"},
+                  {"properties", Obj({{"min", bound}, {"max", bound}})}});
+    }
+    default:
+      return Obj({{"description", desc},
+                  {"anyOf", Arr({Obj({{"type", "\"string\""}, {"minLength", "1"}}),
+                                 NonEmptyStrings(false)})}});
+  }
+}
+
+std::string WhenSchema(const cfb::Catalog& c) {
   const std::string boolean = Obj({{"type", "\"boolean\""}});
   const std::string os_bound =
       Obj({{"type", "\"integer\""}, {"minimum", "1"}, {"maximum", "2147483647"}});
   const std::vector<std::string> states = {"tampered", "not_genuine"};
+  std::vector<Member> properties = {
+      {"identity", EnumOf({"managed", "unmanaged"})},
+      {"domain_joined", boolean},
+      {"device_managed", boolean},
+      {"plan", SymbolSet({"enterprise", "small_business", "trial"})},
+      {"os_generation", Obj({{"type", "\"object\""},
+                             {"additionalProperties", "false"},
+                             {"minProperties", "1"},
+                             {"properties", Obj({{"min", os_bound}, {"max", os_bound}})}})},
+      {"device_state", SymbolSet(states)},
+      {"device_state_not", SymbolSet(states)},
+      {"groups", NonEmptyStrings(false)},
+      {"role", SymbolSet({"user", "admin", "organiser", "participant"})},
+      {"account_creation", boolean},
+      {"region", NonEmptyStrings(false)}};
+  if (c.attributes()) {
+    for (const cfb::ContextAttribute* a : *c.attributes()) {
+      properties.push_back({Str(a->name()), AttributeSchema(*a)});
+    }
+  }
   return Obj({
       {"description", JsonString("Conditions under which the rule applies (all must hold); "
-                                 "an empty object is the same as none.")},
+                                 "an empty object is the same as none. Keys with a dot are "
+                                 "the catalogue's context attributes.")},
       {"type", "\"object\""},
       {"additionalProperties", "false"},
-      {"properties",
-       Obj({{"identity", EnumOf({"managed", "unmanaged"})},
-            {"domain_joined", boolean},
-            {"device_managed", boolean},
-            {"plan", SymbolSet({"enterprise", "small_business", "trial"})},
-            {"os_generation", Obj({{"type", "\"object\""},
-                                   {"additionalProperties", "false"},
-                                   {"minProperties", "1"},
-                                   {"properties", Obj({{"min", os_bound}, {"max", os_bound}})}})},
-            {"device_state", SymbolSet(states)},
-            {"device_state_not", SymbolSet(states)},
-            {"groups", NonEmptyStrings(false)},
-            {"role", SymbolSet({"user", "admin", "organiser", "participant"})},
-            {"account_creation", boolean},
-            {"region", NonEmptyStrings(false)}})},
+      {"properties", Obj(properties)},
   });
 }
 
@@ -338,7 +376,7 @@ absl::StatusOr<Outputs> JsonSchema(const catalogs::CatalogView& view) {
             {"duration", Obj({{"anyOf", Arr({Obj({{"type", "\"integer\""}, {"minimum", "0"}}),
                                              Obj({{"type", "\"string\""},
                                                   {"pattern", JsonString(kDurationPattern)}})})}})},
-            {"when", WhenSchema()},
+            {"when", WhenSchema(c)},
             {"setting_rule", SettingRule(c)},
             {"data_use_rule", DataUseRule(c)},
             {"schedule_rule", ScheduleRule(c)}})},
