@@ -5,10 +5,15 @@
  *   agent_integration --bundle FILE --trust FILE [--tenant T] [--now UNIX_SECONDS]
  *   agent_integration --payload FILE        (UNVERIFIED compiled payload; tests only)
  *   agent_integration --defaults
+ * Any of these with [--catalog FILE.edcat]... : open the policy against the built-in
+ * catalogue plus those product catalogues (`edictctl catalog build`), e.g. Acme VPN's
+ * (examples/catalogs/acmevpn.json), whose settings and context attributes it then uses.
  *
  * Questions, for a managed identity on a domain-joined PC:
  *   1. Is CEIP (usage telemetry, communicator.ceip) locked off?
  *   2. May usage data be used for correspondence?
+ *   3. With the Acme VPN catalogue, on an untrusted network and on battery: must the VPN
+ *      be always on, and how often does it keep the tunnel alive?
  * Output is one `key=value` line per fact, then the explanations. Exit 0 when answered.
  */
 #include <stdio.h>
@@ -21,7 +26,8 @@ static int Usage(void) {
   fprintf(stderr,
           "usage: agent_integration --state DIR [--pinned-trust FILE]\n"
           "       agent_integration --bundle FILE --trust FILE [--tenant T] [--now SECONDS]\n"
-          "       agent_integration --payload FILE | --defaults\n");
+          "       agent_integration --payload FILE | --defaults\n"
+          "       ... [--catalog FILE.edcat]...\n");
   return 2;
 }
 
@@ -68,6 +74,10 @@ int main(int argc, char** argv) {
   char text[1024];
   size_t needed = 0;
   int changed = 0;
+  const char* catalog_paths[8];
+  int catalog_count = 0;
+  edict_catalog_builder* catalog_builder = NULL;
+  edict_catalogs* catalogs = NULL; /* NULL: the built-in catalogue alone */
   /* Look string ids up once; keep the numbers. */
   const int32_t kCeip = edict_setting_id("communicator.ceip");
   const int32_t kUsageData = edict_data_class_id("usage_data");
@@ -95,6 +105,8 @@ int main(int argc, char** argv) {
       tenant = v;
     else if (strcmp(a, "--now") == 0)
       now = atoll(v);
+    else if (strcmp(a, "--catalog") == 0 && catalog_count < 8)
+      catalog_paths[catalog_count++] = v;
     else
       return Usage();
     ++i;
@@ -104,14 +116,42 @@ int main(int argc, char** argv) {
   printf("libedict=%s header=%s catalog=%u\n", version, EDICT_VERSION_STRING,
          (unsigned)edict_catalog_version());
 
+  /* Product catalogues: load them all into one set (each file is checked as it is added). */
+  if (catalog_count > 0) {
+    int32_t n;
+    status = edict_catalog_builder_new(&catalog_builder);
+    for (i = 0; i < catalog_count && status == EDICT_OK; ++i) {
+      status = edict_catalog_builder_add_file(catalog_builder, catalog_paths[i], &error);
+    }
+    if (status == EDICT_OK)
+      status = edict_catalog_builder_build(catalog_builder, &catalogs, &error);
+    edict_catalog_builder_free(catalog_builder);
+    if (status != EDICT_OK) {
+      fprintf(stderr, "agent_integration: catalogue: %s: %s\n", edict_strerror(status),
+              error.message);
+      return 1;
+    }
+    n = edict_catalogs_product_count(catalogs);
+    for (i = 0; i < n; ++i) {
+      edict_product_info info;
+      edict_product_info_init(&info);
+      if (edict_catalogs_product(catalogs, i, &info) == EDICT_OK) {
+        printf("product=%s version=%u hash=%016llx settings=%d vendor=\"%s\"\n", info.id,
+               (unsigned)info.version, (unsigned long long)info.hash, (int)info.setting_count,
+               info.vendor);
+      }
+    }
+  }
+
   if (state != NULL) {
-    status = edict_open_state(state, pinned, &policy, &error);
+    status = edict_open_state_with_catalogs(catalogs, state, pinned, &policy, &error);
   } else if (bundle != NULL && trust != NULL) {
     edict_verify_options options;
     edict_verify_options_init(&options);
     options.tenant = tenant;
     options.now = (int64_t)now;
-    status = edict_open_bundle_files(bundle, trust, &options, &policy, &error);
+    status =
+        edict_open_bundle_files_with_catalogs(catalogs, bundle, trust, &options, &policy, &error);
   } else if (payload != NULL) {
     size_t size = 0;
     unsigned char* bytes = ReadFile(payload, &size);
@@ -119,14 +159,20 @@ int main(int argc, char** argv) {
       fprintf(stderr, "agent_integration: cannot read %s\n", payload);
       return 1;
     }
-    status = edict_open_payload(bytes, size, &policy, &error); /* copies the bytes */
+    /* copies the bytes */
+    status = edict_open_payload_with_catalogs(catalogs, bytes, size, &policy, &error);
     free(bytes);
   } else if (defaults) {
-    status = edict_open_defaults(&policy);
+    status = edict_open_defaults_with_catalogs(catalogs, &policy);
     error.message[0] = '\0';
   } else {
+    edict_catalogs_free(catalogs);
     return Usage();
   }
+  /* The policy holds its own reference to the set: ours can go. Lookups then use
+   * edict_policy_catalogs(policy). */
+  edict_catalogs_free(catalogs);
+  catalogs = NULL;
   if (status != EDICT_OK) {
     fprintf(stderr, "agent_integration: %s: %s\n", edict_strerror(status), error.message);
     return 1;
@@ -168,6 +214,44 @@ int main(int argc, char** argv) {
   if (edict_explain_data_use(policy, kUsageData, kCorrespondence, &ctx, EDICT_EXPLAIN_SENTENCE,
                              text, sizeof(text), &needed) == EDICT_OK) {
     printf("  why: %s\n", text);
+  }
+
+  /* 3. Acme VPN, if its catalogue was given: its settings are ids of the policy's set, its
+   * context attributes go through a context builder bound to that set. */
+  {
+    const edict_catalogs* set = edict_policy_catalogs(policy);
+    const int32_t always_on = edict_catalogs_find(set, EDICT_ENTRY_SETTING, "acmevpn.always_on");
+    const int32_t keepalive =
+        edict_catalogs_find(set, EDICT_ENTRY_SETTING, "acmevpn.keepalive_interval");
+    if (always_on >= 0 && keepalive >= 0) {
+      edict_context_builder* vpn_ctx = NULL;
+      edict_resolution r;
+      status = edict_context_builder_new(set, &vpn_ctx);
+      if (status == EDICT_OK) status = edict_context_builder_set_base(vpn_ctx, &ctx);
+      if (status == EDICT_OK) {
+        status = edict_context_builder_set_enum(vpn_ctx, "acmevpn.network_trust", "untrusted");
+      }
+      if (status == EDICT_OK)
+        status = edict_context_builder_set_bool(vpn_ctx, "acmevpn.on_battery", 1);
+      if (status == EDICT_OK) status = edict_resolve_with(policy, always_on, vpn_ctx, NULL, &r);
+      if (status != EDICT_OK) {
+        fprintf(stderr, "agent_integration: acmevpn: %s\n", edict_strerror(status));
+        edict_context_builder_free(vpn_ctx);
+        edict_close(policy);
+        return 1;
+      }
+      printf("acmevpn_always_on=%s source=%s locked=%d\n", r.value.number ? "yes" : "no",
+             edict_source_name(r.source), r.locked);
+      if (edict_resolve_with(policy, keepalive, vpn_ctx, NULL, &r) == EDICT_OK) {
+        printf("acmevpn_keepalive_seconds=%lld source=%s\n", (long long)r.value.number,
+               edict_source_name(r.source));
+      }
+      if (edict_explain_setting_with(policy, always_on, vpn_ctx, NULL, EDICT_EXPLAIN_SENTENCE, text,
+                                     sizeof(text), &needed) == EDICT_OK) {
+        printf("  why: %s\n", text);
+      }
+      edict_context_builder_free(vpn_ctx);
+    }
   }
 
   /* An agent calls this now and then (it is one stat()): re-open when it says so. */

@@ -29,6 +29,12 @@
  *    documented otherwise. Answer texts (edict_value.text) point into the handle or the
  *    catalogue: valid until edict_close() of the handle that produced them.
  *  - No C++ exception ever crosses this API.
+ *  - Product catalogues (.edcat files, `edictctl catalog build`; docs/catalogs.md) add
+ *    settings, data classes, purposes, schedules and context attributes to the built-in
+ *    catalogue: load them into an edict_catalogs, open the policy with it
+ *    (edict_open_*_with_catalogs), look ids up in it (edict_catalogs_find) and give
+ *    attribute values through an edict_context_builder. See "Product catalogues" below.
+ *    Built-in ids are the same in every catalogue set.
  *
  * Thread-safety (per function below; summary): an open handle is immutable. Every query
  * function taking `const edict_policy*` may be called from any number of threads at once
@@ -92,7 +98,8 @@ EDICT_API uint32_t edict_catalog_version(void) EDICT_NOEXCEPT;
 typedef enum edict_status {
   EDICT_OK = 0,
   EDICT_ERR_INVALID_ARGUMENT = 1, /* NULL where a pointer is needed, bad enum value, ... */
-  EDICT_ERR_UNKNOWN_ID = 2,       /* a setting/class/purpose/schedule id not in the catalogue */
+  EDICT_ERR_UNKNOWN_ID = 2,       /* a setting/class/purpose/schedule id (or context
+                                     attribute) not in the catalogue */
   EDICT_ERR_BUFFER_TOO_SMALL = 3, /* output truncated; the size needed is reported */
   EDICT_ERR_NOT_FOUND = 4,        /* file or stored state absent (agent not enrolled) */
   EDICT_ERR_IO = 5,               /* reading a file or the state directory failed */
@@ -102,7 +109,9 @@ typedef enum edict_status {
   EDICT_ERR_VERIFY = 9,           /* bundle or trust document rejected (see edict_error) */
   EDICT_ERR_ACTIVATION = 10,      /* the payload is not a valid policy for this kernel */
   EDICT_ERR_INTERNAL = 11,        /* a bug: please report it */
-  EDICT_ERR_UNSUPPORTED = 12      /* not available in this build or on this platform */
+  EDICT_ERR_UNSUPPORTED = 12,     /* not available in this build or on this platform */
+  EDICT_ERR_CATALOG = 13          /* a product catalogue rejected: not a valid .edcat, or it
+                                     conflicts with another one (see edict_error) */
 } edict_status;
 
 /* A static, lower-case sentence for `status` ("bundle or trust document rejected"), or
@@ -357,7 +366,9 @@ EDICT_API void edict_close(edict_policy* policy) EDICT_NOEXCEPT;
 EDICT_API edict_status edict_resolve(const edict_policy* policy, int32_t setting,
                                      const edict_context* ctx, const edict_user_choice* choice,
                                      edict_resolution* out) EDICT_NOEXCEPT;
-/* The same by string id (a catalogue lookup, O(log n), then edict_resolve). */
+/* The same by string id: looked up in the policy's catalogue set (edict_policy_catalogs:
+ * the built-in catalogue, plus any product catalogues it was opened with), then
+ * edict_resolve. */
 EDICT_API edict_status edict_resolve_name(const edict_policy* policy, const char* setting_id,
                                           const edict_context* ctx, const edict_user_choice* choice,
                                           edict_resolution* out) EDICT_NOEXCEPT;
@@ -432,6 +443,228 @@ EDICT_API edict_status edict_policy_problems(const edict_policy* policy, char* b
  * is always 0. Does not allocate. Thread-safe. */
 EDICT_API edict_status edict_policy_changed(const edict_policy* policy,
                                             int* changed) EDICT_NOEXCEPT;
+
+/* ---- Product catalogues (since 0.2; version node EDICT_0.2) -------------------------- */
+
+/* Defined when this header declares the catalogue functions below. */
+#define EDICT_HAVE_CATALOGS 1
+
+/* A catalogue set: the built-in catalogue plus product catalogues (.edcat), with one
+ * numbering of settings, data classes, purposes, schedules and context attributes. Built-in
+ * entries keep their edict_setting_id() & co. numbers; each product's entries follow.
+ * Opaque and immutable once built: any number of threads may use one set at once. Every
+ * function taking `const edict_catalogs*` accepts NULL for the built-in catalogue alone.
+ * A policy opened with a set, and a context builder made from one, keep their own
+ * reference: the set may be freed (edict_catalogs_free) while they are in use. */
+typedef struct edict_catalogs edict_catalogs;
+
+/* Collects catalogues for one set. Opaque; not thread-safe (one thread at a time). */
+typedef struct edict_catalog_builder edict_catalog_builder;
+
+/* A new, empty builder. Fails only with EDICT_ERR_INVALID_ARGUMENT (NULL out) or
+ * EDICT_ERR_NO_MEMORY. */
+EDICT_API edict_status edict_catalog_builder_new(edict_catalog_builder** out) EDICT_NOEXCEPT;
+/* Adds the catalogue in file `path`: a regular file of at most 16 MiB (a FIFO, device or
+ * directory is refused with EDICT_ERR_IO before anything is read). The bytes are checked
+ * (FlatBuffers verifier, identifier "EDCT", catalogue rules) at once. Errors:
+ * EDICT_ERR_NOT_FOUND, EDICT_ERR_PERMISSION, EDICT_ERR_IO, EDICT_ERR_CATALOG (not a valid
+ * catalogue, or larger than the cap), EDICT_ERR_NO_MEMORY; the builder is unchanged then. */
+EDICT_API edict_status edict_catalog_builder_add_file(edict_catalog_builder* builder,
+                                                      const char* path,
+                                                      edict_error* error) EDICT_NOEXCEPT;
+/* Adds a catalogue from memory (copied; the caller may free it on return). `origin` (may
+ * be NULL) names it in messages and in edict_product_info.origin. Errors as
+ * edict_catalog_builder_add_file. */
+EDICT_API edict_status edict_catalog_builder_add_memory(edict_catalog_builder* builder,
+                                                        const void* bytes, size_t size,
+                                                        const char* origin,
+                                                        edict_error* error) EDICT_NOEXCEPT;
+/* Builds the set from the built-in catalogue and every catalogue added (none: the built-in
+ * catalogue alone). The builder stays usable. Errors: EDICT_ERR_CATALOG (two catalogues of
+ * one product, colliding ids, ...; the message names the catalogue), EDICT_ERR_NO_MEMORY. */
+EDICT_API edict_status edict_catalog_builder_build(const edict_catalog_builder* builder,
+                                                   edict_catalogs** out,
+                                                   edict_error* error) EDICT_NOEXCEPT;
+/* Frees a builder (NULL is ignored). */
+EDICT_API void edict_catalog_builder_free(edict_catalog_builder* builder) EDICT_NOEXCEPT;
+
+/* Shorthands for a set of one product catalogue: new builder, add, build, free. */
+EDICT_API edict_status edict_catalogs_open_file(const char* path, edict_catalogs** out,
+                                                edict_error* error) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_catalogs_open_memory(const void* bytes, size_t size,
+                                                  edict_catalogs** out,
+                                                  edict_error* error) EDICT_NOEXCEPT;
+/* Releases the caller's reference (NULL is ignored); policies and context builders made
+ * with the set keep theirs. Must not race with other calls using this pointer. */
+EDICT_API void edict_catalogs_free(edict_catalogs* catalogs) EDICT_NOEXCEPT;
+
+/* Kinds of catalogue entry, for the lookups below. */
+typedef enum edict_entry_kind {
+  EDICT_ENTRY_SETTING = 0,
+  EDICT_ENTRY_DATA_CLASS = 1,
+  EDICT_ENTRY_PURPOSE = 2,
+  EDICT_ENTRY_SCHEDULE = 3,
+  EDICT_ENTRY_ATTRIBUTE = 4 /* context attribute ("acmevpn.network_trust") */
+} edict_entry_kind;
+
+/* Lookups (thread-safe; never allocate). The id of `name` in the set, or -1 (unknown name,
+ * NULL, bad kind). Setting ids go to edict_resolve() & co. of a policy opened with this set. */
+EDICT_API int32_t edict_catalogs_find(const edict_catalogs* catalogs, int kind,
+                                      const char* name) EDICT_NOEXCEPT;
+/* Number of entries of `kind` (ids are 0..count-1), or -1 for a bad kind. */
+EDICT_API int32_t edict_catalogs_count(const edict_catalogs* catalogs, int kind) EDICT_NOEXCEPT;
+/* The name of an id, or NULL if out of range. Valid while the set (or a policy or builder
+ * holding it) lives. */
+EDICT_API const char* edict_catalogs_name(const edict_catalogs* catalogs, int kind,
+                                          int32_t id) EDICT_NOEXCEPT;
+/* edict_setting_type() & co. for any setting of the set. */
+EDICT_API int edict_catalogs_setting_type(const edict_catalogs* catalogs,
+                                          int32_t setting) EDICT_NOEXCEPT;
+EDICT_API const char* edict_catalogs_setting_symbol(const edict_catalogs* catalogs, int32_t setting,
+                                                    int32_t index) EDICT_NOEXCEPT;
+EDICT_API int32_t edict_catalogs_setting_symbol_index(const edict_catalogs* catalogs,
+                                                      int32_t setting,
+                                                      const char* symbol) EDICT_NOEXCEPT;
+
+/* Context attribute types. */
+typedef enum edict_attribute_type {
+  EDICT_ATTRIBUTE_BOOL = 0,
+  EDICT_ATTRIBUTE_ENUM = 1,
+  EDICT_ATTRIBUTE_INTEGER = 2,   /* an integer within [min, max] */
+  EDICT_ATTRIBUTE_STRING_SET = 3 /* a set of strings */
+} edict_attribute_type;
+/* The type of an attribute (an edict_attribute_type), or -1 if out of range. */
+EDICT_API int edict_catalogs_attribute_type(const edict_catalogs* catalogs,
+                                            int32_t attribute) EDICT_NOEXCEPT;
+/* Value `index` of an enum attribute, or NULL if out of range. */
+EDICT_API const char* edict_catalogs_attribute_value(const edict_catalogs* catalogs,
+                                                     int32_t attribute,
+                                                     int32_t index) EDICT_NOEXCEPT;
+/* The bounds of an integer attribute. EDICT_ERR_UNKNOWN_ID out of range,
+ * EDICT_ERR_INVALID_ARGUMENT for another type or a NULL pointer. */
+EDICT_API edict_status edict_catalogs_attribute_range(const edict_catalogs* catalogs,
+                                                      int32_t attribute, int64_t* min,
+                                                      int64_t* max) EDICT_NOEXCEPT;
+
+/* One product catalogue of a set. A sized output struct: set struct_size (sizeof, or
+ * edict_product_info_init) before the call; the library fills only the fields that fit,
+ * so a later library adding fields keeps working with this header. Strings are
+ * NUL-terminated ("" when absent) and valid while the set lives. */
+typedef struct edict_product_info {
+  uint32_t struct_size;
+  const char* id; /* e.g. "acmevpn" */
+  const char* vendor;
+  const char* display_name;
+  uint32_t version;      /* the catalogue's version */
+  uint64_t hash;         /* FNV-1a 64 of the .edcat bytes (as `edictctl catalog inspect`) */
+  const char* origin;    /* the path it was loaded from, or the origin given; may be "" */
+  int32_t first_setting; /* its settings are ids first_setting .. + setting_count - 1 */
+  int32_t setting_count;
+} edict_product_info;
+
+/* Zeroes `info` and sets struct_size. Thread-safe. */
+EDICT_API void edict_product_info_init(edict_product_info* info) EDICT_NOEXCEPT;
+/* Number of product catalogues in the set (0 for NULL: the built-in catalogue is not one). */
+EDICT_API int32_t edict_catalogs_product_count(const edict_catalogs* catalogs) EDICT_NOEXCEPT;
+/* Product `index` (0..count-1, in id order). EDICT_ERR_UNKNOWN_ID out of range;
+ * EDICT_ERR_INVALID_ARGUMENT for NULL `info` or struct_size smaller than the first
+ * release's edict_product_info. Thread-safe; never allocates. */
+EDICT_API edict_status edict_catalogs_product(const edict_catalogs* catalogs, int32_t index,
+                                              edict_product_info* info) EDICT_NOEXCEPT;
+
+/* Opening a policy against a catalogue set (NULL: the built-in catalogue, exactly as the
+ * functions without the suffix): names in the policy are looked up in the set, and the
+ * policy's queries take the set's ids. The handle keeps a reference to the set. Arguments,
+ * errors and thread-safety otherwise as the functions without the suffix. */
+EDICT_API edict_status edict_open_defaults_with_catalogs(const edict_catalogs* catalogs,
+                                                         edict_policy** out) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_open_payload_with_catalogs(const edict_catalogs* catalogs,
+                                                        const void* payload, size_t payload_size,
+                                                        edict_policy** out,
+                                                        edict_error* error) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_open_bundle_with_catalogs(const edict_catalogs* catalogs,
+                                                       const void* bundle, size_t bundle_size,
+                                                       const void* trust, size_t trust_size,
+                                                       const edict_verify_options* options,
+                                                       edict_policy** out,
+                                                       edict_error* error) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_open_bundle_files_with_catalogs(
+    const edict_catalogs* catalogs, const char* bundle_path, const char* trust_path,
+    const edict_verify_options* options, edict_policy** out, edict_error* error) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_open_state_with_catalogs(const edict_catalogs* catalogs,
+                                                      const char* state_dir,
+                                                      const char* pinned_trust_path,
+                                                      edict_policy** out,
+                                                      edict_error* error) EDICT_NOEXCEPT;
+
+/* The catalogue set of an open policy (the built-in set for the functions without the
+ * suffix). Borrowed: valid until edict_close() of the policy; never free it. Never NULL for
+ * a non-NULL policy. Thread-safe. */
+EDICT_API const edict_catalogs* edict_policy_catalogs(const edict_policy* policy) EDICT_NOEXCEPT;
+
+/* A query context with catalogue attributes: the built-in fields of edict_context plus
+ * values of the set's context attributes. Opaque; owns copies of every string it is given.
+ * Setters are not thread-safe; once set up, any number of threads may query with one
+ * builder at once (it is only read), but not while a setter runs. Queries with it (the
+ * `_with` functions) never allocate. It can only be used with policies opened with the same
+ * set (edict_policy_catalogs); another policy's queries return EDICT_ERR_INVALID_ARGUMENT. */
+typedef struct edict_context_builder edict_context_builder;
+
+/* A builder with everything unknown, for `catalogs` (NULL: the built-in set). Keeps a
+ * reference to the set. Errors: EDICT_ERR_INVALID_ARGUMENT (NULL out), EDICT_ERR_NO_MEMORY. */
+EDICT_API edict_status edict_context_builder_new(const edict_catalogs* catalogs,
+                                                 edict_context_builder** out) EDICT_NOEXCEPT;
+EDICT_API void edict_context_builder_free(edict_context_builder* builder) EDICT_NOEXCEPT;
+/* Sets the built-in fields from `ctx` (NULL: all unknown), copying groups and region. The
+ * attributes are kept. EDICT_ERR_INVALID_ARGUMENT as the queries would reject `ctx`. */
+EDICT_API edict_status edict_context_builder_set_base(edict_context_builder* builder,
+                                                      const edict_context* ctx) EDICT_NOEXCEPT;
+/* Sets attribute `name` (replacing an earlier value). Errors: EDICT_ERR_UNKNOWN_ID (the set
+ * has no such attribute), EDICT_ERR_INVALID_ARGUMENT (NULL name, an attribute of another
+ * type, an enum value the attribute does not list, an integer outside its range, a NULL
+ * string); the builder is unchanged then. `value` of a bool: 0 = false, else true. */
+EDICT_API edict_status edict_context_builder_set_bool(edict_context_builder* builder,
+                                                      const char* name, int value) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_context_builder_set_enum(edict_context_builder* builder,
+                                                      const char* name,
+                                                      const char* value) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_context_builder_set_integer(edict_context_builder* builder,
+                                                         const char* name,
+                                                         int64_t value) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_context_builder_set_strings(edict_context_builder* builder,
+                                                         const char* name,
+                                                         const char* const* values,
+                                                         size_t count) EDICT_NOEXCEPT;
+/* Makes attribute `name` unknown again. EDICT_ERR_UNKNOWN_ID for a name the set lacks. */
+EDICT_API edict_status edict_context_builder_unset(edict_context_builder* builder,
+                                                   const char* name) EDICT_NOEXCEPT;
+
+/* The queries with a context builder (NULL: everything unknown) instead of an
+ * edict_context. Otherwise exactly edict_resolve() & co.: no allocation, thread-safe. */
+EDICT_API edict_status edict_resolve_with(const edict_policy* policy, int32_t setting,
+                                          const edict_context_builder* ctx,
+                                          const edict_user_choice* choice,
+                                          edict_resolution* out) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_may_use_with(const edict_policy* policy, int32_t data_class,
+                                          int32_t purpose, const edict_context_builder* ctx,
+                                          edict_data_use* out) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_schedule_get_with(const edict_policy* policy, int32_t schedule,
+                                               const edict_context_builder* ctx,
+                                               edict_schedule* out) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_explain_setting_with(const edict_policy* policy, int32_t setting,
+                                                  const edict_context_builder* ctx,
+                                                  const edict_user_choice* choice, int detail,
+                                                  char* buf, size_t buf_size,
+                                                  size_t* needed) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_explain_data_use_with(const edict_policy* policy, int32_t data_class,
+                                                   int32_t purpose,
+                                                   const edict_context_builder* ctx, int detail,
+                                                   char* buf, size_t buf_size,
+                                                   size_t* needed) EDICT_NOEXCEPT;
+EDICT_API edict_status edict_explain_schedule_with(const edict_policy* policy, int32_t schedule,
+                                                   const edict_context_builder* ctx, int detail,
+                                                   char* buf, size_t buf_size,
+                                                   size_t* needed) EDICT_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

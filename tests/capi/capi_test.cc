@@ -60,6 +60,17 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace edict::capi_test {
+
+// For the other test files of this binary (capi_catalog_test.cc).
+void StartCountingAllocations() {
+  g_allocations = 0;
+  g_counting = true;
+}
+long StopCountingAllocations() {
+  g_counting = false;
+  return g_allocations.load();
+}
+
 namespace {
 
 using transport::testing::kDay;

@@ -9,6 +9,10 @@
 //    instead of unwinding through a C caller.
 //  * Queries convert the C context on the stack and call const Snapshot methods: no
 //    allocation, no lock, no I/O.
+//
+// The code is split along its jobs (internal.h): this file opens and closes handles and
+// holds the built-in catalogue lookups; query.cc the queries; catalogs.cc product
+// catalogues and context builders.
 #include "edict/edict.h"
 
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #include "absl/types/span.h"
 #include "kernel/kernel.h"
 #include "policy/catalog.h"
+#include "tools/libedict/internal.h"
 #include "transport/bundle.h"
 #include "transport/errors.h"
 #include "transport/trust.h"
@@ -43,11 +48,7 @@
 #include "transport/activation.h"
 #endif
 
-namespace {
-
-// ---- Small helpers -------------------------------------------------------------------
-
-std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+namespace edict::capi {
 
 void CopyText(std::string_view text, char* buf, size_t buf_size) {
   if (buf == nullptr || buf_size == 0) return;
@@ -98,28 +99,25 @@ edict_status FromCode(absl::StatusCode code) {
   }
 }
 
-// A transport status (MakeError) becomes EDICT_ERR_VERIFY with the transport error number
-// (kernel activation: EDICT_ERR_ACTIVATION); anything else maps by its absl code.
-edict_status FromTransport(const absl::Status& status, edict_error* error) {
-  using edict::transport::Error;
-  const Error e = edict::transport::ErrorOf(status);
-  const std::string_view message = ToStd(status.message());
-  if (e == Error::kOk) return ClearError(error);
-  if (e == Error::kCount) return Fail(error, FromCode(status.code()), 0, message);
-  const edict_status s = e == Error::kActivation ? EDICT_ERR_ACTIVATION : EDICT_ERR_VERIFY;
-  return Fail(error, s, static_cast<int>(e), message);
-}
-
-// Reads a whole file (opening only; allocates). At most `cap` + 1 bytes are read, so the
-// transport's size checks still see an oversized input as oversized.
-absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const char* path, size_t cap) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const char* path, size_t cap,
+                                                   bool regular_only) {
+  // O_NONBLOCK: opening a FIFO with no writer must not hang; cleared again for the reads.
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
   if (fd < 0) {
     const int err = errno;
     std::string message = std::string(path) + ": " + std::strerror(err);
     if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
     if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
     return absl::UnavailableError(message);
+  }
+  if (regular_only) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return absl::UnavailableError(std::string(path) + ": not a regular file");
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   }
   std::vector<uint8_t> out;
   uint8_t chunk[16384];
@@ -139,28 +137,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const char* path, size_t cap)
   return out;
 }
 
-constexpr size_t kMaxFileBytes = size_t{64} << 20;
-
 // ---- File stamps for edict_policy_changed ----------------------------------------------
 
-struct FileStamp {
-  bool present = false;
-  uint64_t dev = 0;
-  uint64_t ino = 0;
-  int64_t size = 0;
-  int64_t mtime_sec = 0;
-  int64_t mtime_nsec = 0;
-  int64_t ctime_sec = 0;
-  int64_t ctime_nsec = 0;
-
-  friend bool operator==(const FileStamp& a, const FileStamp& b) {
-    return a.present == b.present && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
-           a.mtime_sec == b.mtime_sec && a.mtime_nsec == b.mtime_nsec &&
-           a.ctime_sec == b.ctime_sec && a.ctime_nsec == b.ctime_nsec;
-  }
-};
-
-// One stat(); no allocation. A file that cannot be stat'ed counts as absent.
 FileStamp StampOf(const char* path) {
   FileStamp s;
   struct stat st;
@@ -174,6 +152,24 @@ FileStamp StampOf(const char* path) {
   s.ctime_sec = static_cast<int64_t>(st.st_ctim.tv_sec);
   s.ctime_nsec = static_cast<int64_t>(st.st_ctim.tv_nsec);
   return s;
+}
+
+}  // namespace edict::capi
+
+namespace {
+
+using namespace edict::capi;  // NOLINT: this file's own helpers
+
+// A transport status (MakeError) becomes EDICT_ERR_VERIFY with the transport error number
+// (kernel activation: EDICT_ERR_ACTIVATION); anything else maps by its absl code.
+edict_status FromTransport(const absl::Status& status, edict_error* error) {
+  using edict::transport::Error;
+  const Error e = edict::transport::ErrorOf(status);
+  const std::string_view message = ToStd(status.message());
+  if (e == Error::kOk) return ClearError(error);
+  if (e == Error::kCount) return Fail(error, FromCode(status.code()), 0, message);
+  const edict_status s = e == Error::kActivation ? EDICT_ERR_ACTIVATION : EDICT_ERR_VERIFY;
+  return Fail(error, s, static_cast<int>(e), message);
 }
 
 #if defined(EDICT_CAPI_HAVE_ACTIVATION)
@@ -246,112 +242,6 @@ class ReadOnlyStateStore final : public edict::ports::StateStore {
 };
 #endif  // EDICT_CAPI_HAVE_ACTIVATION
 
-// ---- Context and value conversion (query path: no allocation) ---------------------------
-
-struct ContextStorage {
-  std::string_view groups[EDICT_MAX_GROUPS];
-  edict::Context ctx;
-};
-
-bool ValidTri(int32_t v) { return v >= EDICT_TRI_UNKNOWN && v <= EDICT_TRI_NO; }
-bool ValidPlan(int32_t v) {
-  return v == EDICT_PLAN_UNKNOWN || v == EDICT_PLAN_ENTERPRISE || v == EDICT_PLAN_SMALL_BUSINESS ||
-         v == EDICT_PLAN_TRIAL;
-}
-bool ValidRole(int32_t v) {
-  return v == EDICT_ROLE_UNKNOWN || v == EDICT_ROLE_USER || v == EDICT_ROLE_ADMIN ||
-         v == EDICT_ROLE_ORGANISER || v == EDICT_ROLE_PARTICIPANT;
-}
-
-// NULL `in` is the all-unknown context.
-edict_status ToContext(const edict_context* in, ContextStorage* s) {
-  s->ctx = edict::Context();
-  if (in == nullptr) return EDICT_OK;
-  if (in->struct_size < sizeof(edict_context)) return EDICT_ERR_INVALID_ARGUMENT;
-  if (in->identity < EDICT_IDENTITY_UNKNOWN || in->identity > EDICT_IDENTITY_UNMANAGED ||
-      !ValidTri(in->domain_joined) || !ValidTri(in->device_managed) || !ValidPlan(in->plan) ||
-      !ValidRole(in->role) || in->os_generation < 0) {
-    return EDICT_ERR_INVALID_ARGUMENT;
-  }
-  if (in->group_count > EDICT_MAX_GROUPS) return EDICT_ERR_INVALID_ARGUMENT;
-  if (in->group_count > 0 && in->groups == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  for (size_t i = 0; i < in->group_count; ++i) {
-    if (in->groups[i] == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-    s->groups[i] = std::string_view(in->groups[i]);
-  }
-  edict::Context& c = s->ctx;
-  c.identity = static_cast<edict::Identity>(in->identity);
-  c.domain_joined = static_cast<edict::TriState>(in->domain_joined);
-  c.device_managed = static_cast<edict::TriState>(in->device_managed);
-  c.plan = static_cast<edict::Plan>(in->plan);
-  c.os_generation = in->os_generation;
-  c.device_state = in->device_state;
-  c.groups = absl::Span<const std::string_view>(s->groups, in->group_count);
-  c.role = static_cast<edict::Role>(in->role);
-  c.account_creation = in->account_creation != 0;
-  c.region = in->region == nullptr ? std::string_view() : std::string_view(in->region);
-  return EDICT_OK;
-}
-
-edict_status ToChoice(const edict_user_choice* in, edict::UserChoice* out) {
-  if (in->value.type < EDICT_TYPE_BOOL || in->value.type > EDICT_TYPE_STRING) {
-    return EDICT_ERR_INVALID_ARGUMENT;
-  }
-  if (in->value.text == nullptr && in->value.text_len != 0) return EDICT_ERR_INVALID_ARGUMENT;
-  out->value.type = static_cast<edict::SettingType>(in->value.type);
-  out->value.number = in->value.number;
-  out->value.text = in->value.text == nullptr
-                        ? std::string_view()
-                        : std::string_view(in->value.text, in->value.text_len);
-  out->made_at_account_creation = in->made_at_account_creation != 0;
-  return EDICT_OK;
-}
-
-void FromValue(const edict::Value& v, edict_value* out) {
-  out->type = static_cast<int32_t>(v.type);
-  out->number = v.number;
-  if (v.type == edict::SettingType::kString) {
-    // Payload strings are FlatBuffers strings and catalogue strings are literals: both are
-    // NUL-terminated (tests/capi checks the catalogue's).
-    out->text = v.text.data() == nullptr ? "" : v.text.data();
-    out->text_len = v.text.size();
-  } else {
-    out->text = nullptr;
-    out->text_len = 0;
-  }
-}
-
-void FromResolution(const edict::Resolution& r, edict_resolution* out) {
-  out->setting = r.setting;
-  FromValue(r.value, &out->value);
-  out->source = static_cast<int32_t>(r.source);
-  out->locked = r.locked ? 1 : 0;
-  out->rule = r.rule;
-  out->serial = r.serial;
-  out->obligations = r.obligations;
-  out->notes = r.notes;
-}
-
-void FromDecision(const edict::DataUseDecision& d, edict_data_use* out) {
-  out->data_class = d.data_class;
-  out->purpose = d.purpose;
-  out->allowed = d.allowed ? 1 : 0;
-  out->obligations = d.obligations;
-  out->source = static_cast<int32_t>(d.source);
-  out->rule = d.rule;
-  out->builtin = d.builtin;
-  out->serial = d.serial;
-}
-
-void FromSchedule(const edict::ScheduleAnswer& s, edict_schedule* out) {
-  out->schedule = s.schedule;
-  out->interval_seconds = s.interval_seconds;
-  out->source = static_cast<int32_t>(s.source);
-  out->rule = s.rule;
-  out->builtin = s.builtin;
-  out->serial = s.serial;
-}
-
 template <typename T>
 bool InRange(int32_t id, const edict::Table<T>& table) {
   return id >= 0 && static_cast<size_t>(id) < table.size();
@@ -362,44 +252,6 @@ const char* NameOf(int32_t id, const edict::Table<T>& table) {
   // Catalogue ids are string literals in the generated tables: NUL-terminated.
   return InRange(id, table) ? table[static_cast<size_t>(id)].id.data() : nullptr;
 }
-
-bool ValidDetail(int detail) {
-  return detail == EDICT_EXPLAIN_SENTENCE || detail == EDICT_EXPLAIN_WITH_CANDIDATES;
-}
-
-edict_status ExplainResult(size_t full, size_t buf_size, size_t* needed) {
-  if (needed != nullptr) *needed = full;
-  return full < buf_size ? EDICT_OK : EDICT_ERR_BUFFER_TOO_SMALL;
-}
-
-}  // namespace
-
-// ---- The handle ------------------------------------------------------------------------
-
-struct edict_policy {
-  const edict::Snapshot* snapshot = &edict::Snapshot::Defaults();
-  int origin = EDICT_ORIGIN_DEFAULTS;
-  uint64_t trust_version = 0;
-  std::string problems;  // one per line
-
-  // edict_open_payload: the payload copy and the arena the snapshot lives in.
-  std::unique_ptr<std::max_align_t[]> payload;
-  std::unique_ptr<std::max_align_t[]> arena;
-  // edict_open_bundle: the bundle copy the verified snapshot borrows.
-  std::vector<uint8_t> bundle;
-  std::unique_ptr<edict::transport::VerifiedBundle> verified;
-#if defined(EDICT_CAPI_HAVE_ACTIVATION)
-  // edict_open_state.
-  std::unique_ptr<edict::transport::ActiveState> active;
-#endif
-
-  // edict_policy_changed: the files watched and their stamps at open.
-  bool watch = false;
-  std::string watch_paths[2];
-  FileStamp stamps[2];
-};
-
-namespace {
 
 edict_status NewHandle(edict_policy** out) {
   *out = new (std::nothrow) edict_policy();
@@ -447,6 +299,8 @@ const char* edict_strerror(int status) EDICT_NOEXCEPT {
       return "internal error";
     case EDICT_ERR_UNSUPPORTED:
       return "not supported by this build";
+    case EDICT_ERR_CATALOG:
+      return "product catalogue rejected";
     default:
       return "unknown status";
   }
@@ -543,12 +397,48 @@ void edict_verify_options_init(edict_verify_options* options) EDICT_NOEXCEPT {
 // ---- Opening ---------------------------------------------------------------------------------
 
 edict_status edict_open_defaults(edict_policy** out) EDICT_NOEXCEPT {
+  return edict_open_defaults_with_catalogs(nullptr, out);
+}
+
+edict_status edict_open_defaults_with_catalogs(const edict_catalogs* catalogs,
+                                               edict_policy** out) EDICT_NOEXCEPT {
   if (out == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  return NewHandle(out);
+  *out = nullptr;
+  edict_policy* h = nullptr;
+  if (NewHandle(&h) != EDICT_OK) return EDICT_ERR_NO_MEMORY;
+  if (catalogs != nullptr && catalogs->set != nullptr) {
+    // The set's own defaults, placed in an arena the handle owns.
+    const edict::CatalogSet& set = *catalogs->set;
+    const size_t words = (edict::Snapshot::DefaultsArenaSize(set) + sizeof(std::max_align_t) - 1) /
+                         sizeof(std::max_align_t);
+    h->arena.reset(new (std::nothrow) std::max_align_t[words + 1]);
+    if (h->arena == nullptr) {
+      delete h;
+      return EDICT_ERR_NO_MEMORY;
+    }
+    absl::StatusOr<const edict::Snapshot*> snapshot = edict::Snapshot::Defaults(
+        set, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(h->arena.get()),
+                                 words * sizeof(std::max_align_t)));
+    if (!snapshot.ok()) {
+      delete h;
+      return EDICT_ERR_INTERNAL;
+    }
+    h->snapshot = *snapshot;
+    h->catalogs = *catalogs;
+  }
+  *out = h;
+  return EDICT_OK;
 }
 
 edict_status edict_open_payload(const void* payload, size_t payload_size, edict_policy** out,
                                 edict_error* error) EDICT_NOEXCEPT {
+  return edict_open_payload_with_catalogs(nullptr, payload, payload_size, out, error);
+}
+
+edict_status edict_open_payload_with_catalogs(const edict_catalogs* catalogs, const void* payload,
+                                              size_t payload_size, edict_policy** out,
+                                              edict_error* error) EDICT_NOEXCEPT {
+  const edict_catalogs set = catalogs != nullptr ? *catalogs : edict_catalogs();
   if (out == nullptr) return Fail(error, EDICT_ERR_INVALID_ARGUMENT, 0, "out is NULL");
   *out = nullptr;
   if (payload == nullptr && payload_size != 0) {
@@ -564,7 +454,7 @@ edict_status edict_open_payload(const void* payload, size_t payload_size, edict_
   if (payload_size > 0) std::memcpy(payload_copy.get(), payload, payload_size);
   const absl::Span<const uint8_t> copy(reinterpret_cast<const uint8_t*>(payload_copy.get()),
                                        payload_size);
-  absl::StatusOr<size_t> arena_size = edict::Snapshot::ArenaSize(copy);
+  absl::StatusOr<size_t> arena_size = edict::Snapshot::ArenaSize(copy, set.get());
   if (!arena_size.ok()) {
     return Fail(error, EDICT_ERR_ACTIVATION, 0, ToStd(arena_size.status().message()));
   }
@@ -576,13 +466,16 @@ edict_status edict_open_payload(const void* payload, size_t payload_size, edict_
     delete h;
     return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
   }
-  absl::StatusOr<const edict::Snapshot*> snapshot = edict::Snapshot::Activate(
-      copy, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(h->arena.get()),
-                                words * sizeof(std::max_align_t)));
+  absl::StatusOr<const edict::Snapshot*> snapshot =
+      edict::Snapshot::Activate(copy,
+                                absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(h->arena.get()),
+                                                    words * sizeof(std::max_align_t)),
+                                set.get());
   if (!snapshot.ok()) {
     delete h;
     return Fail(error, EDICT_ERR_ACTIVATION, 0, ToStd(snapshot.status().message()));
   }
+  h->catalogs = set;
   // Keep the aligned copy alive: it owns the bytes the snapshot borrows.
   h->payload = std::move(payload_copy);
   h->snapshot = *snapshot;
@@ -594,7 +487,17 @@ edict_status edict_open_payload(const void* payload, size_t payload_size, edict_
 edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const void* trust,
                                size_t trust_size, const edict_verify_options* options,
                                edict_policy** out, edict_error* error) EDICT_NOEXCEPT {
+  return edict_open_bundle_with_catalogs(nullptr, bundle, bundle_size, trust, trust_size, options,
+                                         out, error);
+}
+
+edict_status edict_open_bundle_with_catalogs(const edict_catalogs* catalogs, const void* bundle,
+                                             size_t bundle_size, const void* trust,
+                                             size_t trust_size, const edict_verify_options* options,
+                                             edict_policy** out,
+                                             edict_error* error) EDICT_NOEXCEPT {
   namespace tr = edict::transport;
+  const edict_catalogs set = catalogs != nullptr ? *catalogs : edict_catalogs();
   if (out == nullptr) return Fail(error, EDICT_ERR_INVALID_ARGUMENT, 0, "out is NULL");
   *out = nullptr;
   if ((bundle == nullptr && bundle_size != 0) || (trust == nullptr && trust_size != 0)) {
@@ -632,8 +535,10 @@ edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const voi
       tr::TrustStore::Open(tr::Bytes(pinned), newer, now);
   if (!store.ok()) return FromTransport(store.status(), error);
   const uint64_t trust_version = (*store)->version();
-  absl::StatusOr<std::unique_ptr<tr::BundleVerifier>> verifier =
-      tr::BundleVerifier::Create(std::shared_ptr<const tr::TrustStore>(*std::move(store)));
+  tr::VerifyOptions verify_options;
+  verify_options.catalogs = set.set;
+  absl::StatusOr<std::unique_ptr<tr::BundleVerifier>> verifier = tr::BundleVerifier::Create(
+      std::shared_ptr<const tr::TrustStore>(*std::move(store)), verify_options);
   if (!verifier.ok()) return FromTransport(verifier.status(), error);
 
   tr::EndpointIdentity identity;
@@ -666,6 +571,7 @@ edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const voi
     return Fail(error, EDICT_ERR_NO_MEMORY, 0, "out of memory");
   }
   h->snapshot = h->verified->snapshot;
+  h->catalogs = set;
   h->trust_version = trust_version;
   h->origin = EDICT_ORIGIN_BUNDLE;
   *out = h;
@@ -675,6 +581,15 @@ edict_status edict_open_bundle(const void* bundle, size_t bundle_size, const voi
 edict_status edict_open_bundle_files(const char* bundle_path, const char* trust_path,
                                      const edict_verify_options* options, edict_policy** out,
                                      edict_error* error) EDICT_NOEXCEPT {
+  return edict_open_bundle_files_with_catalogs(nullptr, bundle_path, trust_path, options, out,
+                                               error);
+}
+
+edict_status edict_open_bundle_files_with_catalogs(const edict_catalogs* catalogs,
+                                                   const char* bundle_path, const char* trust_path,
+                                                   const edict_verify_options* options,
+                                                   edict_policy** out,
+                                                   edict_error* error) EDICT_NOEXCEPT {
   if (out == nullptr) return Fail(error, EDICT_ERR_INVALID_ARGUMENT, 0, "out is NULL");
   *out = nullptr;
   if (bundle_path == nullptr || trust_path == nullptr) {
@@ -688,12 +603,18 @@ edict_status edict_open_bundle_files(const char* bundle_path, const char* trust_
   if (!trust.ok()) {
     return Fail(error, FromCode(trust.status().code()), 0, ToStd(trust.status().message()));
   }
-  return edict_open_bundle(bundle->data(), bundle->size(), trust->data(), trust->size(), options,
-                           out, error);
+  return edict_open_bundle_with_catalogs(catalogs, bundle->data(), bundle->size(), trust->data(),
+                                         trust->size(), options, out, error);
 }
 
 edict_status edict_open_state(const char* state_dir, const char* pinned_trust_path,
                               edict_policy** out, edict_error* error) EDICT_NOEXCEPT {
+  return edict_open_state_with_catalogs(nullptr, state_dir, pinned_trust_path, out, error);
+}
+
+edict_status edict_open_state_with_catalogs(const edict_catalogs* catalogs, const char* state_dir,
+                                            const char* pinned_trust_path, edict_policy** out,
+                                            edict_error* error) EDICT_NOEXCEPT {
   if (out == nullptr) return Fail(error, EDICT_ERR_INVALID_ARGUMENT, 0, "out is NULL");
   *out = nullptr;
 #if defined(EDICT_CAPI_HAVE_ACTIVATION)
@@ -714,7 +635,9 @@ edict_status edict_open_state(const char* state_dir, const char* pinned_trust_pa
   if (::access(root.c_str(), R_OK | X_OK) != 0) {
     return Fail(error, EDICT_ERR_PERMISSION, 0, root + ": " + std::strerror(errno));
   }
+  const edict_catalogs set = catalogs != nullptr ? *catalogs : edict_catalogs();
   tr::LoadActiveStateOptions options;
+  options.catalogs = set.set;
   if (pinned_trust_path != nullptr) {
     absl::StatusOr<std::vector<uint8_t>> pinned = ReadWholeFile(pinned_trust_path, kMaxFileBytes);
     if (!pinned.ok()) {
@@ -741,6 +664,7 @@ edict_status edict_open_state(const char* state_dir, const char* pinned_trust_pa
   h->active = *std::move(active);
   const tr::ActiveStateInfo& info = h->active->info();
   h->snapshot = &h->active->snapshot();
+  h->catalogs = set;
   h->trust_version = info.trust_version;
   switch (info.source) {
     case tr::ActiveSource::kCurrent:
@@ -760,6 +684,7 @@ edict_status edict_open_state(const char* state_dir, const char* pinned_trust_pa
   *out = h;
   return ClearError(error);
 #else
+  (void)catalogs;
   (void)state_dir;
   (void)pinned_trust_path;
   return Fail(error, EDICT_ERR_UNSUPPORTED, 0,
@@ -768,136 +693,5 @@ edict_status edict_open_state(const char* state_dir, const char* pinned_trust_pa
 }
 
 void edict_close(edict_policy* policy) EDICT_NOEXCEPT { delete policy; }
-
-// ---- Queries -----------------------------------------------------------------------------------
-
-edict_status edict_resolve(const edict_policy* policy, int32_t setting, const edict_context* ctx,
-                           const edict_user_choice* choice, edict_resolution* out) EDICT_NOEXCEPT {
-  if (policy == nullptr || out == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  edict::UserChoice user_choice;
-  if (choice != nullptr) {
-    if (edict_status s = ToChoice(choice, &user_choice); s != EDICT_OK) return s;
-  }
-  const edict::Resolution r =
-      policy->snapshot->Resolve(setting, storage.ctx, choice != nullptr ? &user_choice : nullptr);
-  FromResolution(r, out);
-  return InRange(setting, edict::catalog::kSettings) ? EDICT_OK : EDICT_ERR_UNKNOWN_ID;
-}
-
-edict_status edict_resolve_name(const edict_policy* policy, const char* setting_id,
-                                const edict_context* ctx, const edict_user_choice* choice,
-                                edict_resolution* out) EDICT_NOEXCEPT {
-  if (setting_id == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  return edict_resolve(policy, edict_setting_id(setting_id), ctx, choice, out);
-}
-
-edict_status edict_may_use(const edict_policy* policy, int32_t data_class, int32_t purpose,
-                           const edict_context* ctx, edict_data_use* out) EDICT_NOEXCEPT {
-  if (policy == nullptr || out == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  const edict::DataUseDecision d = policy->snapshot->MayUse(data_class, purpose, storage.ctx);
-  FromDecision(d, out);
-  return d.unknown ? EDICT_ERR_UNKNOWN_ID : EDICT_OK;
-}
-
-edict_status edict_schedule_get(const edict_policy* policy, int32_t schedule,
-                                const edict_context* ctx, edict_schedule* out) EDICT_NOEXCEPT {
-  if (policy == nullptr || out == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  const edict::ScheduleAnswer a = policy->snapshot->Schedule(schedule, storage.ctx);
-  FromSchedule(a, out);
-  return a.unknown ? EDICT_ERR_UNKNOWN_ID : EDICT_OK;
-}
-
-edict_status edict_explain_setting(const edict_policy* policy, int32_t setting,
-                                   const edict_context* ctx, const edict_user_choice* choice,
-                                   int detail, char* buf, size_t buf_size,
-                                   size_t* needed) EDICT_NOEXCEPT {
-  if (policy == nullptr || (buf == nullptr && buf_size != 0) || !ValidDetail(detail)) {
-    return EDICT_ERR_INVALID_ARGUMENT;
-  }
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  edict::UserChoice user_choice;
-  if (choice != nullptr) {
-    if (edict_status s = ToChoice(choice, &user_choice); s != EDICT_OK) return s;
-  }
-  const edict::UserChoice* c = choice != nullptr ? &user_choice : nullptr;
-  const edict::Resolution r = policy->snapshot->Resolve(setting, storage.ctx, c);
-  const size_t full =
-      policy->snapshot->Explain(r, storage.ctx, c, static_cast<edict::ExplainDetail>(detail),
-                                absl::Span<char>(buf, buf_size));
-  return ExplainResult(full, buf_size, needed);
-}
-
-edict_status edict_explain_data_use(const edict_policy* policy, int32_t data_class, int32_t purpose,
-                                    const edict_context* ctx, int detail, char* buf,
-                                    size_t buf_size, size_t* needed) EDICT_NOEXCEPT {
-  if (policy == nullptr || (buf == nullptr && buf_size != 0) || !ValidDetail(detail)) {
-    return EDICT_ERR_INVALID_ARGUMENT;
-  }
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  const edict::DataUseDecision d = policy->snapshot->MayUse(data_class, purpose, storage.ctx);
-  const size_t full = policy->snapshot->Explain(
-      d, storage.ctx, static_cast<edict::ExplainDetail>(detail), absl::Span<char>(buf, buf_size));
-  return ExplainResult(full, buf_size, needed);
-}
-
-edict_status edict_explain_schedule(const edict_policy* policy, int32_t schedule,
-                                    const edict_context* ctx, int detail, char* buf,
-                                    size_t buf_size, size_t* needed) EDICT_NOEXCEPT {
-  if (policy == nullptr || (buf == nullptr && buf_size != 0) || !ValidDetail(detail)) {
-    return EDICT_ERR_INVALID_ARGUMENT;
-  }
-  ContextStorage storage;
-  if (edict_status s = ToContext(ctx, &storage); s != EDICT_OK) return s;
-  const edict::ScheduleAnswer a = policy->snapshot->Schedule(schedule, storage.ctx);
-  const size_t full = policy->snapshot->Explain(
-      a, storage.ctx, static_cast<edict::ExplainDetail>(detail), absl::Span<char>(buf, buf_size));
-  return ExplainResult(full, buf_size, needed);
-}
-
-// ---- About the policy -----------------------------------------------------------------------
-
-uint64_t edict_serial(const edict_policy* policy) EDICT_NOEXCEPT {
-  return policy == nullptr ? 0 : policy->snapshot->serial();
-}
-
-uint64_t edict_trust_version(const edict_policy* policy) EDICT_NOEXCEPT {
-  return policy == nullptr ? 0 : policy->trust_version;
-}
-
-size_t edict_skipped_rules(const edict_policy* policy) EDICT_NOEXCEPT {
-  return policy == nullptr ? 0 : policy->snapshot->skipped_count();
-}
-
-int edict_policy_origin(const edict_policy* policy) EDICT_NOEXCEPT {
-  return policy == nullptr ? EDICT_ORIGIN_DEFAULTS : policy->origin;
-}
-
-edict_status edict_policy_problems(const edict_policy* policy, char* buf, size_t buf_size,
-                                   size_t* needed) EDICT_NOEXCEPT {
-  if (policy == nullptr || (buf == nullptr && buf_size != 0)) return EDICT_ERR_INVALID_ARGUMENT;
-  CopyText(policy->problems, buf, buf_size);
-  return ExplainResult(policy->problems.size(), buf_size, needed);
-}
-
-edict_status edict_policy_changed(const edict_policy* policy, int* changed) EDICT_NOEXCEPT {
-  if (policy == nullptr || changed == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
-  *changed = 0;
-  if (!policy->watch) return EDICT_OK;
-  for (int i = 0; i < 2; ++i) {
-    if (!(StampOf(policy->watch_paths[i].c_str()) == policy->stamps[i])) {
-      *changed = 1;
-      break;
-    }
-  }
-  return EDICT_OK;
-}
 
 }  // extern "C"
