@@ -79,9 +79,9 @@ extern "C" {
 /* The version of this header. edict_version() returns the library's; they differ when an
  * application built against one header runs with another libedict.so.0. */
 #define EDICT_VERSION_MAJOR 0
-#define EDICT_VERSION_MINOR 1
+#define EDICT_VERSION_MINOR 2
 #define EDICT_VERSION_PATCH 0
-#define EDICT_VERSION_STRING "0.1.0"
+#define EDICT_VERSION_STRING "0.2.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
 #define EDICT_VERSION_NUMBER \
   (EDICT_VERSION_MAJOR * 10000 + EDICT_VERSION_MINOR * 100 + EDICT_VERSION_PATCH)

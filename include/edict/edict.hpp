@@ -519,7 +519,7 @@ class Policy {
   edict_policy* p_ = nullptr;
 };
 
-// The library's version string ("0.1.0").
+// The library's version string ("0.2.0").
 inline std::string_view Version() {
   const char* s = nullptr;
   edict_version(&s);

@@ -39,7 +39,7 @@ field libedict-dev Depends | grep -q 'libedict0 (= ' || fail "libedict-dev does 
 field edictctl Depends | grep -q 'libc6' || fail "edictctl Depends lacks shlibdeps: $(field edictctl Depends)"
 dpkg-deb -I "$(deb libedict0)" shlibs >/dev/null 2>&1 || fail "libedict0 has no shlibs file"
 has libedict0 '^\./usr/lib/.*libedict\.so\.0$'
-has libedict0 '^\./usr/lib/.*libedict\.so\.0\.1\.0$'
+has libedict0 '^\./usr/lib/.*libedict\.so\.0\.[0-9]*\.[0-9]*$'
 has libedict0 'usr/share/doc/libedict0/copyright$'
 lacks libedict0 'include/|\.a$|libedict\.so$'
 has libedict-dev 'usr/include/edict/edict\.h$'
