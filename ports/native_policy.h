@@ -29,6 +29,15 @@ struct NativePolicyEntry {
   std::string key;
   NativeValue value;
   bool mandatory = true;  // false: recommended (a default the user may change)
+
+  // Native names from a product catalogue's mapping (docs/catalogs.md "Native mappings");
+  // empty for built-in settings, whose native names each store derives from `key` as
+  // always. The managed JSON store uses `key` (the mapping's managed_key).
+  std::string dconf_path = {};      // the full dconf key, "/com/acme/vpn/always-on"
+  std::string registry_key = {};    // below the registry root: "<vendor>\\<display name>"
+  std::string registry_value = {};  // the value name
+  uint8_t registry_type = 0;        // catalog.fbs RegistryType: 0 Auto, 1 DWord, 2 QWord, 3 String,
+                                    // 4 MultiString
 };
 
 // Checks what every store requires: well-formed, unique keys; strings (also list items) are

@@ -345,8 +345,20 @@ struct LoadResult {
 
 class ActiveStateLoader {
  public:
-  static std::unique_ptr<ActiveState> Defaults() {
-    return std::unique_ptr<ActiveState>(new ActiveState());
+  // The defaults of `catalogs` (null: the built-in set), no policy.
+  static std::unique_ptr<ActiveState> Defaults(const std::shared_ptr<const CatalogSet>& catalogs) {
+    std::unique_ptr<ActiveState> state(new ActiveState());
+    if (!catalogs || catalogs.get() == &CatalogSet::Builtin()) return state;
+    const size_t bytes = Snapshot::DefaultsArenaSize(*catalogs);
+    const size_t words = (bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+    state->defaults_arena_.reset(new std::max_align_t[words > 0 ? words : 1]);
+    auto snap = Snapshot::Defaults(
+        *catalogs, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(state->defaults_arena_.get()),
+                                       words * sizeof(std::max_align_t)));
+    if (!snap.ok()) return std::unique_ptr<ActiveState>(new ActiveState());  // cannot happen
+    state->snapshot_ = *snap;
+    state->catalogs_ = catalogs;
+    return state;
   }
 
   // Verifies `bundle` (moved into the result) as stored state: every transport check, with
@@ -369,6 +381,7 @@ class ActiveStateLoader {
     }
     state->verified_ = std::make_unique<VerifiedBundle>(*std::move(v));
     state->snapshot_ = state->verified_->snapshot;
+    state->catalogs_ = state->verified_->catalogs;
     Fill(state.get(), record);
     return state;
   }
@@ -398,6 +411,7 @@ class ActiveStateLoader {
     state->bundle_ = std::move(bundle);
     state->verified_ = std::move(verified);
     state->snapshot_ = state->verified_->snapshot;
+    state->catalogs_ = state->verified_->catalogs;
     state->info_.source = ActiveSource::kCurrent;
     Fill(state.get(), record);
     return state;
@@ -408,7 +422,7 @@ class ActiveStateLoader {
                                          const VerifyOptions& verify, const Limits& limits,
                                          int64_t now) {
     LoadResult out;
-    out.active = Defaults();
+    out.active = Defaults(verify.catalogs);
 
     // 1. Trust chain.
     TrustImage stored;
@@ -579,8 +593,10 @@ class ActiveStateLoader {
 absl::StatusOr<std::unique_ptr<ActiveState>> LoadActiveState(
     ports::StateStore& store, const LoadActiveStateOptions& options) {
   const int64_t now = options.now != 0 ? options.now : UnixSeconds(absl::Now());
-  auto loaded = ActiveStateLoader::Load(store, options.pinned_trust, options.identity,
-                                        options.verify, options.limits, now);
+  VerifyOptions verify = options.verify;
+  verify.catalogs = options.catalogs;
+  auto loaded = ActiveStateLoader::Load(store, options.pinned_trust, options.identity, verify,
+                                        options.limits, now);
   if (!loaded.ok()) return loaded.status();
   std::unique_ptr<ActiveState> state = std::move(loaded->active);
   ActiveStateInfo& info = ActiveStateLoader::InfoOf(state.get());
@@ -606,56 +622,13 @@ absl::StatusOr<std::unique_ptr<ActiveState>> LoadActiveState(
   return state;
 }
 
-// ---- Native entries -------------------------------------------------------------------------
-
-std::vector<ports::NativePolicyEntry> NativeEntriesFor(const Snapshot& snapshot, const Context& ctx,
-                                                       NativeKeyStyle style) {
-  std::vector<ports::NativePolicyEntry> out;
-  for (size_t i = 0; i < catalog::kSettings.size(); ++i) {
-    const SettingSpec& spec = catalog::kSettings[i];
-    const Resolution r = snapshot.Resolve(static_cast<int>(i), ctx);
-    if (r.source != Source::kMandatory && r.source != Source::kRecommended) continue;
-    ports::NativePolicyEntry e;
-    e.key.assign(spec.id.data(), spec.id.size());
-    if (style == NativeKeyStyle::kGSettings) std::replace(e.key.begin(), e.key.end(), '_', '-');
-    e.mandatory = r.source == Source::kMandatory;
-    switch (spec.type) {
-      case SettingType::kBool:
-        e.value = r.value.number != 0;
-        break;
-      case SettingType::kInteger:
-      case SettingType::kDuration:
-        e.value = static_cast<int64_t>(r.value.number);
-        break;
-      case SettingType::kEnum: {
-        if (r.value.number < 0 || r.value.number >= spec.value_count) continue;
-        const std::string_view sym = spec.values[r.value.number];
-        e.value = std::string(sym.data(), sym.size());
-        break;
-      }
-      case SettingType::kFlags: {
-        std::vector<std::string> list;
-        for (int b = 0; b < spec.value_count && b < 63; ++b) {
-          if ((r.value.number >> b) & 1) list.emplace_back(spec.values[b]);
-        }
-        e.value = std::move(list);
-        break;
-      }
-      case SettingType::kString:
-        e.value = std::string(r.value.text.data(), r.value.text.size());
-        break;
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 // ---- Activation -----------------------------------------------------------------------------
 
 class Activation::Impl {
  public:
   explicit Impl(ActivationOptions options) : o_(std::move(options)) {
-    active_ = ActiveStateLoader::Defaults();
+    o_.verify.catalogs = o_.catalogs;
+    SetActive(ActiveStateLoader::Defaults(o_.catalogs));
     for (const auto& g : o_.identity->groups()) group_views_.emplace_back(g);
   }
 
@@ -663,6 +636,15 @@ class Activation::Impl {
   OfferResult Offer(absl::Span<const uint8_t> bundle);
   OfferResult OfferTrust(absl::Span<const uint8_t> document);
   absl::Status Rematerialise() { return Materialise(); }
+  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs);
+  std::shared_ptr<const ActiveState> Current() const {
+    absl::MutexLock l(&current_mu_);
+    return current_;
+  }
+  std::shared_ptr<const CatalogSet> catalogs() const {
+    absl::MutexLock l(&current_mu_);
+    return catalogs_;
+  }
   absl::Status Unenroll();
 
   ActiveStateInfo Info() const {
@@ -732,10 +714,33 @@ class Activation::Impl {
   }
 
   // Publishes the active state (or the defaults).
+  // SnapshotPublisher activates against the built-in set only: with product catalogues it
+  // skips product rules, and one of them marked critical makes it refuse the payload. That
+  // cannot undo what was verified against the full set (Current() holds it), so then the
+  // kernel publisher gets the built-in settings' defaults.
   absl::Status PublishActive() {
     if (active_->payload().empty()) return o_.publisher->Publish(DefaultsPayload());
-    return o_.publisher->Publish(
+    absl::Status s = o_.publisher->Publish(
         std::vector<uint8_t>(active_->payload().begin(), active_->payload().end()));
+    if (!s.ok() && o_.catalogs && !o_.catalogs->products().empty() &&
+        absl::IsFailedPrecondition(s)) {
+      return o_.publisher->Publish(DefaultsPayload());
+    }
+    return s;
+  }
+  // Makes `state` the active one (Current() swaps under its lock).
+  void SetActive(std::shared_ptr<ActiveState> state) {
+    std::shared_ptr<const ActiveState> old;
+    {
+      absl::MutexLock l(&current_mu_);
+      old = std::move(current_);
+      current_ = state;
+      catalogs_ = o_.catalogs ? o_.catalogs
+                              : std::shared_ptr<const CatalogSet>(std::shared_ptr<void>(),
+                                                                  &CatalogSet::Builtin());
+    }
+    active_ = std::move(state);
+    // `old` (snapshot, arena, set) is freed here unless a reader still holds it.
   }
 
   absl::Status Materialise();
@@ -758,8 +763,11 @@ class Activation::Impl {
   std::shared_ptr<const TrustStore> trust_;
   std::unique_ptr<BundleVerifier> verifier_;
   TrustImage trust_image_;
-  std::unique_ptr<ActiveState> active_;
+  std::shared_ptr<ActiveState> active_;  // == current_; written only through SetActive
   ActiveRecord active_record_;
+  mutable absl::Mutex current_mu_;
+  std::shared_ptr<const ActiveState> current_ ABSL_GUARDED_BY(current_mu_);
+  std::shared_ptr<const CatalogSet> catalogs_ ABSL_GUARDED_BY(current_mu_);
   EndpointState effective_;
 
   mutable absl::Mutex mu_;
@@ -844,7 +852,7 @@ absl::Status Activation::Impl::Start() {
     Audit(ports::AuditKind::kError, kCodeStateIo,
           absl::StrCat("cannot read the state in ", o_.state->Location(), ": ",
                        loaded.status().message(), "; running on the catalogue defaults"));
-    active_ = ActiveStateLoader::Defaults();
+    SetActive(ActiveStateLoader::Defaults(o_.catalogs));
     SetTrust(nullptr);
     result = loaded.status();
   } else {
@@ -853,7 +861,7 @@ absl::Status Activation::Impl::Start() {
     }
     SetTrust(loaded->trust);
     trust_image_ = std::move(loaded->trust_image);
-    active_ = std::move(loaded->active);
+    SetActive(std::move(loaded->active));
     active_record_ = std::move(loaded->record);
     effective_ = loaded->effective;
     if (trust_ && loaded->trust_image_dirty) {
@@ -994,7 +1002,7 @@ OfferResult Activation::Impl::Offer(absl::Span<const uint8_t> bundle) {
   }
 
   // 5. Publish.
-  active_ = std::move(next);
+  SetActive(std::move(next));
   active_record_ = record;
   absl::Status pub = Hook(ActivationStep::kPublish);
   if (pub.ok()) pub = PublishActive();
@@ -1106,7 +1114,7 @@ OfferResult Activation::Impl::OfferTrust(absl::Span<const uint8_t> document) {
             absl::StrCat("the active bundle does not verify under trust version ", res.serial, " (",
                          Msg(again.status()), "); using the catalogue defaults"),
             active_record_.serial);
-      active_ = ActiveStateLoader::Defaults();
+      SetActive(ActiveStateLoader::Defaults(o_.catalogs));
       changed = true;
     }
   }
@@ -1167,7 +1175,7 @@ absl::Status Activation::Impl::Unenroll() {
     absl::MutexLock l(&mu_);
     native_error_ = absl::OkStatus();
   }
-  active_ = ActiveStateLoader::Defaults();
+  SetActive(ActiveStateLoader::Defaults(o_.catalogs));
   active_record_ = ActiveRecord();
   effective_ = EndpointState();
   trust_image_ = TrustImage();
@@ -1183,6 +1191,51 @@ absl::Status Activation::Impl::Unenroll() {
 Activation::Activation(ActivationOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 Activation::~Activation() = default;
+
+absl::Status Activation::Impl::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs) {
+  VerifyOptions verify = o_.verify;
+  verify.catalogs = catalogs;
+  const ActiveStateInfo was = active_->info();
+  std::unique_ptr<ActiveState> next;
+  if (!active_->payload().empty() && trust_) {
+    std::vector<uint8_t> bytes(active_->bundle().begin(), active_->bundle().end());
+    auto again = ActiveStateLoader::VerifyStored(std::move(bytes), active_record_, trust_,
+                                                 active_record_.identity, verify);
+    if (!again.ok()) {
+      absl::Status s = absl::FailedPreconditionError(
+          absl::StrCat("the active policy (serial ", was.serial,
+                       ") cannot be activated against the new catalogue set (", Msg(again.status()),
+                       "); the previous catalogues and policy stay"));
+      Audit(ports::AuditKind::kError, "CATALOG", s.message(), was.serial);
+      return s;
+    }
+    next = *std::move(again);
+  } else {
+    next = ActiveStateLoader::Defaults(catalogs);
+  }
+  ActiveStateInfo& info = ActiveStateLoader::InfoOf(next.get());
+  info.source = was.source;
+  info.problems = was.problems;
+  o_.catalogs = std::move(catalogs);
+  o_.verify.catalogs = o_.catalogs;
+  SetTrust(trust_);  // a verifier activating against the new set
+  SetActive(std::move(next));
+  if (absl::Status p = PublishActive(); !p.ok()) {
+    Audit(ports::AuditKind::kError, CodeOf(p),
+          absl::StrCat("cannot publish the verified policy: ", p.message()));
+  }
+  RefreshInfo();
+  const size_t products = o_.catalogs ? o_.catalogs->products().size() : 0;
+  Audit(
+      ports::AuditKind::kActivation, "CATALOGS",
+      absl::StrCat(
+          "catalogue set changed (", products, " product catalogue(s)); the active policy (",
+          was.serial == 0 ? std::string("catalogue defaults") : absl::StrCat("serial ", was.serial),
+          ") was activated again against it"),
+      was.serial == 0 ? std::nullopt : std::optional<uint64_t>(was.serial));
+  (void)Materialise();  // audited either way; a failure is retried like any other
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Activation>> Activation::Create(ActivationOptions options) {
   if (!options.state || !options.audit || !options.clock || !options.identity ||
@@ -1202,6 +1255,11 @@ OfferResult Activation::OfferTrust(absl::Span<const uint8_t> document) {
   return impl_->OfferTrust(document);
 }
 absl::Status Activation::Rematerialise() { return impl_->Rematerialise(); }
+absl::Status Activation::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs) {
+  return impl_->SetCatalogs(std::move(catalogs));
+}
+std::shared_ptr<const ActiveState> Activation::Current() const { return impl_->Current(); }
+std::shared_ptr<const CatalogSet> Activation::catalogs() const { return impl_->catalogs(); }
 absl::Status Activation::Unenroll() { return impl_->Unenroll(); }
 ActiveStateInfo Activation::Info() const { return impl_->Info(); }
 absl::Status Activation::last_error() const { return impl_->last_error(); }

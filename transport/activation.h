@@ -141,8 +141,10 @@ class ActiveState {
   ActiveState& operator=(const ActiveState&) = delete;
   ~ActiveState();
 
-  // Snapshot::Defaults() when info().source == kDefaults.
+  // The defaults of catalogs() when info().source == kDefaults.
   const Snapshot& snapshot() const { return *snapshot_; }
+  // The catalogue set the snapshot was activated against (kept alive by this object).
+  const CatalogSet& catalogs() const { return snapshot_->catalogs(); }
   const ActiveStateInfo& info() const { return info_; }
   // The bundle bytes (empty with defaults).
   absl::Span<const uint8_t> bundle() const { return bundle_; }
@@ -154,6 +156,8 @@ class ActiveState {
   ActiveState() = default;
   std::vector<uint8_t> bundle_;
   std::unique_ptr<VerifiedBundle> verified_;
+  std::shared_ptr<const CatalogSet> catalogs_;          // null: the built-in set
+  std::unique_ptr<std::max_align_t[]> defaults_arena_;  // defaults of a non-built-in set
   const Snapshot* snapshot_ = &Snapshot::Defaults();
   ActiveStateInfo info_;
 };
@@ -175,6 +179,9 @@ struct LoadActiveStateOptions {
   // Non-empty: the configured pinned trust document cannot be read (why). Reported as a
   // NO_TRUST problem; the stored state is still verified against the stored pinned copy.
   std::string pinned_trust_unavailable;
+  // The catalogue set the stored bundle is activated against (null: CatalogSet::Builtin());
+  // the returned ActiveState keeps it alive.
+  std::shared_ptr<const CatalogSet> catalogs = nullptr;
 };
 
 // Reads the state a StateStore holds and re-verifies it in full (see the top of this file),
@@ -248,6 +255,10 @@ struct ActivationOptions {
   VerifyOptions verify;
   Limits limits;
   StepHook step_hook;  // may be empty
+  // The catalogue set bundles are verified and activated against, and native stores are
+  // materialised from (product settings with their native mappings). Null: the built-in
+  // set. Replace it later with SetCatalogs. (verify.catalogs is ignored: this wins.)
+  std::shared_ptr<const CatalogSet> catalogs = nullptr;
 };
 
 // Result of one Offer / OfferTrust.
@@ -290,6 +301,24 @@ class Activation {
   // change). Audited.
   absl::Status Rematerialise();
 
+  // Switches to another catalogue set (the agent's catalogue directories changed): the
+  // active bundle is verified and activated again against `catalogs` (null: the built-in
+  // set) into a new arena; only if that succeeds does the new state replace the old one
+  // (Current() swaps atomically; the kernel publisher is republished) and the native stores
+  // are materialised again. On failure (e.g. the new set lacks a setting a critical rule
+  // needs) nothing changes: the previous set and policy stay active and the error is
+  // returned (the caller reports it). Audited either way.
+  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs);
+
+  // The active state (snapshot, the catalogue set it was activated against, info), swapped
+  // atomically by every activation, fallback and SetCatalogs: a reader holding it keeps
+  // the snapshot and its set alive (they are freed with the last holder). Thread-safe; the
+  // one way for in-process readers to see product settings (SnapshotPublisher activates
+  // against the built-in set only).
+  std::shared_ptr<const ActiveState> Current() const;
+  // The catalogue set in use (never null).
+  std::shared_ptr<const CatalogSet> catalogs() const;
+
   // OK if the last materialisation made every native store hold the active policy; else
   // NATIVE_STORE naming each failed store and why (also audited, and recorded in the state
   // blob kNativeFailedBlobName so a reader such as `status` sees it). The policy is then
@@ -312,10 +341,15 @@ class Activation {
   std::unique_ptr<Impl> impl_;
 };
 
-// Native entries for every catalogue setting whose answer for `ctx` comes from the policy:
-// mandatory -> mandatory entry, recommended -> recommended entry; defaults, fixed values and
-// user-only settings are not written. Values: bool -> bool; integer and duration (seconds) ->
-// int64; enum -> its symbol; flags -> list of symbols in catalogue order; string -> string.
+// Native entries for every setting of snapshot.catalogs() whose answer for `ctx` comes from
+// the policy: mandatory -> mandatory entry, recommended -> recommended entry; defaults, fixed
+// values and user-only settings are not written. Values: bool -> bool; integer and duration
+// (seconds) -> int64; enum -> its symbol; flags -> list of symbols in catalogue order; string
+// -> string. Built-in settings are keyed by their id (dashes for underscores in kGSettings
+// style). Product settings use their effective native mapping (catalogs::EffectiveNative,
+// docs/catalogs.md "Native mappings"): key = managed_key (kCatalog) or the id in kGSettings
+// style, with dconf_path = dconf_key and registry_key / registry_value / registry_type set.
+// Implemented in transport/native_entries.cc.
 std::vector<ports::NativePolicyEntry> NativeEntriesFor(const Snapshot& snapshot, const Context& ctx,
                                                        NativeKeyStyle style);
 

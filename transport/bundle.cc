@@ -250,7 +250,8 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
   }
 
   // 11. Kernel activation into a fresh arena (publishing it is the caller's step).
-  auto arena_bytes = Snapshot::ArenaSize(payload);
+  const CatalogSet& catalogs = options_.catalogs ? *options_.catalogs : CatalogSet::Builtin();
+  auto arena_bytes = Snapshot::ArenaSize(payload, catalogs);
   if (!arena_bytes.ok()) {
     return MakeError(Error::kActivation, arena_bytes.status().ToString());
   }
@@ -258,8 +259,10 @@ absl::StatusOr<VerifiedBundle> BundleVerifier::Verify(Bytes bundle,
   out.arena.reset(new std::max_align_t[words > 0 ? words : 1]);
   out.arena_bytes = words * sizeof(std::max_align_t);
   auto snapshot = Snapshot::Activate(
-      payload, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(out.arena.get()), out.arena_bytes));
+      payload, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(out.arena.get()), out.arena_bytes),
+      catalogs);
   if (!snapshot.ok()) return MakeError(Error::kActivation, snapshot.status().ToString());
+  out.catalogs = options_.catalogs;
 
   out.snapshot = *snapshot;
   out.payload = payload;

@@ -86,6 +86,9 @@ struct VerifyOptions {
   int64_t max_clock_skew_seconds = 300;  // how far issued_at may be ahead of now
   uint32_t min_catalog_version = 1;
   uint32_t max_catalog_version = std::numeric_limits<uint32_t>::max();
+  // The catalogue set payloads are activated against (step 11); null: CatalogSet::Builtin().
+  // A VerifiedBundle keeps it alive as long as its snapshot.
+  std::shared_ptr<const CatalogSet> catalogs = nullptr;
 };
 
 // What a successful Verify returns. `payload` points into the caller's bundle bytes and
@@ -103,6 +106,7 @@ struct VerifiedBundle {
   EndpointState next_state;    // what the agent persists once it commits this bundle
   const Snapshot* snapshot = nullptr;
   std::unique_ptr<std::max_align_t[]> arena;
+  std::shared_ptr<const CatalogSet> catalogs;  // what `snapshot` borrows (null: the built-in set)
   size_t arena_bytes = 0;
 };
 

@@ -11,7 +11,9 @@
 // Checks on every opened catalogue: the hash is Fnv1a64 of the bytes; compared with itself
 // exactly one compatibility problem (the version does not increase); with its version
 // raised by one, none; every setting's effective native names are non-empty and unique per
-// store; a misaligned start is refused.
+// store; a misaligned start is refused; a catalogue set built from it (the kernel's path)
+// either refuses it with InvalidArgument or finds every id at its handle and answers every
+// setting with its default.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,7 +29,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "fuzz/src/common.h"
+#include "kernel/kernel.h"
 #include "policy/catalog/catalog_file.h"
+#include "policy/catalog/catalog_set.h"
 #include "policy/catalog/catalog_source.h"
 #include "policy/catalog/catalog_validate.h"
 #include "policy/compiler/json.h"
@@ -80,6 +84,42 @@ void CheckNative(const cfb::Catalog& c) {
   }
 }
 
+// The kernel's path: the catalogue in a set, its settings queried on the set's defaults.
+void CheckInSet(const cat::CatalogView& v) {
+  auto set = edict::CatalogSet::Create({{"fuzz.edcat", std::string(Std(v.bytes()))}});
+  if (!set.ok()) {
+    Check(set.status().code() == absl::StatusCode::kInvalidArgument,
+          "CatalogSet::Create fails with another code than InvalidArgument");
+    return;
+  }
+  const edict::CatalogSet& s = **set;
+  const size_t builtin = edict::CatalogSet::Builtin().settings().size();
+  Check(s.products().size() == 1 && s.products()[0].id == Std(v.product_id()),
+        "the set does not hold the catalogue's product");
+  Check(s.settings().size() == builtin + Count(v.catalog().settings()),
+        "the set's settings are not built-in + the catalogue's");
+  std::vector<std::max_align_t> arena(
+      edict::Snapshot::DefaultsArenaSize(s) / sizeof(std::max_align_t) + 1);
+  auto defaults =
+      edict::Snapshot::Defaults(s, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(arena.data()),
+                                                       arena.size() * sizeof(std::max_align_t)));
+  Check(defaults.ok(), "Defaults(set) fails");
+  for (size_t h = builtin; h < s.settings().size(); ++h) {
+    const edict::SettingSpec& spec = s.settings()[h];
+    Check(s.FindSetting(spec.id) == static_cast<int>(h), "a setting is not at its handle", spec.id);
+    const edict::Resolution r = (*defaults)->Resolve(static_cast<int>(h), edict::Context{});
+    Check(r.setting == static_cast<int>(h) && r.value.type == spec.type,
+          "a product setting does not resolve to its own type", spec.id);
+    char text[512];
+    (*defaults)->Explain(r, edict::Context{}, nullptr, edict::ExplainDetail::kWithCandidates,
+                         absl::Span<char>(text));
+  }
+  for (size_t a = 0; a < s.attributes().size(); ++a) {
+    Check(s.FindAttribute(s.attributes()[a].name) == static_cast<int>(a),
+          "an attribute is not at its handle", s.attributes()[a].name);
+  }
+}
+
 void CheckOpened(const cat::CatalogView& v, const std::string& json) {
   const cfb::Catalog& c = v.catalog();
   Check(v.hash() == cat::Fnv1a64(v.bytes()), "the view's hash is not Fnv1a64 of its bytes");
@@ -87,6 +127,7 @@ void CheckOpened(const cat::CatalogView& v, const std::string& json) {
             c.settings()->size() != 0,
         "an opened catalogue has no version, product or setting");
   CheckNative(c);
+  CheckInSet(v);
 
   // Against itself: the version does not increase, and nothing else is wrong.
   const std::vector<std::string> self = cat::CompatibilityProblems(c, c);

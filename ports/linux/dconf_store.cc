@@ -86,15 +86,35 @@ class DconfStore : public NativePolicyStore {
     std::set<std::string> locks;
     OwnershipRecord desired;
     for (const NativePolicyEntry& e : entries) {
-      absl::string_view key = e.key;
-      if (!absl::ConsumePrefix(&key, options_.key_prefix) || key.empty()) continue;
-      if (key.front() == '.') key.remove_prefix(1);
-      const size_t dot = key.rfind('.');
-      const absl::string_view name = dot == absl::string_view::npos ? key : key.substr(dot + 1);
-      if (absl::Status s = CheckGSettingsKeyName(e.key, name); !s.ok()) return s;
-      std::string dir = options_.path_prefix;
-      if (dot != absl::string_view::npos) {
-        absl::StrAppend(&dir, absl::StrReplaceAll(key.substr(0, dot), {{".", "/"}}), "/");
+      std::string dir;
+      absl::string_view name;
+      if (!e.dconf_path.empty()) {
+        // A product setting: its catalogue's dconf key, whole (not below path_prefix).
+        const size_t slash = e.dconf_path.rfind('/');
+        name = absl::string_view(e.dconf_path).substr(slash + 1);
+        dir = e.dconf_path.substr(0, slash + 1);
+        bool ok = e.dconf_path.front() == '/' && slash > 0;
+        if (ok) {
+          for (absl::string_view seg : absl::StrSplit(dir.substr(1, dir.size() - 2), '/')) {
+            if (!IsNameChars(seg)) ok = false;
+          }
+        }
+        if (!ok) {
+          return absl::InvalidArgumentError(absl::StrCat("\"", e.key, "\": bad dconf key \"",
+                                                         e.dconf_path, "\" (want /dir/.../name)"));
+        }
+        if (absl::Status s = CheckGSettingsKeyName(e.dconf_path, name); !s.ok()) return s;
+      } else {
+        absl::string_view key = e.key;
+        if (!absl::ConsumePrefix(&key, options_.key_prefix) || key.empty()) continue;
+        if (key.front() == '.') key.remove_prefix(1);
+        const size_t dot = key.rfind('.');
+        name = dot == absl::string_view::npos ? key : key.substr(dot + 1);
+        if (absl::Status s = CheckGSettingsKeyName(e.key, name); !s.ok()) return s;
+        dir = options_.path_prefix;
+        if (dot != absl::string_view::npos) {
+          absl::StrAppend(&dir, absl::StrReplaceAll(key.substr(0, dot), {{".", "/"}}), "/");
+        }
       }
       const std::string full = absl::StrCat(dir, name);
       if (desired.Has(posix::kKeySet, full)) {

@@ -9,7 +9,8 @@
 // (dconf update rebuilds only databases whose directory is newer); then runs the update
 // command.
 //
-// Key mapping: "<a>.<b>.<c>" becomes key `c` in directory `<path_prefix>a/b/`, i.e. with the
+// Key mapping: an entry with dconf_path (a product setting) is written at that key, whole;
+// otherwise "<a>.<b>.<c>" becomes key `c` in directory `<path_prefix>a/b/`, i.e. with the
 // default prefix `[org/edict/a/b] c=...`. The key name (after the last dot) must be a valid
 // GSettings key name (lower-case letters, digits, dashes; starts with a letter; no "--"; does
 // not end with a dash).

@@ -183,7 +183,7 @@ absl::Status CheckSafeDirTree(const std::string& root, absl::string_view rel) {
 }
 
 absl::StatusOr<std::string> ReadRegularFile(int dirfd, const std::string& path, size_t cap,
-                                            absl::string_view display) {
+                                            absl::string_view display, bool strict_modes) {
   // Not even opened unless it looks like a regular file (opening a device can have effects).
   struct stat lst;
   if (::fstatat(dirfd, path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -216,6 +216,21 @@ absl::StatusOr<std::string> ReadRegularFile(int dirfd, const std::string& path, 
     ::close(fd);
     return absl::FailedPreconditionError(
         absl::StrCat(display, " is ", FileTypeName(st.st_mode), ", not a regular file"));
+  }
+  if (strict_modes) {
+    const uid_t euid = ::geteuid();
+    std::string why;
+    if (st.st_uid != euid && st.st_uid != 0) {
+      why = absl::StrCat("it is owned by uid ", st.st_uid, ", not by the agent's uid ", euid,
+                         " or root");
+    } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+      why = absl::StrFormat("it is %s-writable (mode %04o)",
+                            (st.st_mode & S_IWOTH) ? "world" : "group", st.st_mode & 07777);
+    }
+    if (!why.empty()) {
+      ::close(fd);
+      return absl::PermissionDeniedError(absl::StrCat("refusing file ", display, ": ", why));
+    }
   }
   if (static_cast<uint64_t>(st.st_size) > cap) {
     ::close(fd);

@@ -78,8 +78,11 @@ const char* FileTypeName(mode_t mode);
 // NotFound if absent; FailedPrecondition ("... is a FIFO, not a regular file") for anything
 // but a regular file; ResourceExhausted if fstat says it is larger than `cap` (nothing is
 // read); other errors as IoErrorStatus. `display` names the file in messages.
+// `strict_modes` (catalogue files): the open file must also be owned by the agent's euid or
+// root and be neither group- nor world-writable, else PermissionDenied ("refusing file
+// PATH: it is group-writable (mode 0664)").
 absl::StatusOr<std::string> ReadRegularFile(int dirfd, const std::string& path, size_t cap,
-                                            absl::string_view display);
+                                            absl::string_view display, bool strict_modes = false);
 
 }  // namespace edict::ports::posix
 

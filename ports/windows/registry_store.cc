@@ -152,6 +152,9 @@ class RegistryPolicyStore : public NativePolicyStore {
     if (absl::Status s = ValidateNativeEntries(entries); !s.ok()) return s;
     Desired desired;
     for (const NativePolicyEntry& e : entries) {
+      // Product settings (their own policy key, registry_key) are not written yet
+      // (docs/windows.md).
+      if (!e.registry_key.empty()) continue;
       if (!absl::StartsWith(e.key, options_.key_prefix)) continue;
       if (e.key.size() == options_.key_prefix.size()) continue;
       if (!e.mandatory && !options_.recommended) continue;

@@ -151,6 +151,34 @@ TEST_F(DconfTest, SmallerPolicyRemovesKeysAndLocksAndSparesForeignFiles) {
   }
 }
 
+TEST_F(DconfTest, ProductEntriesAreWrittenAtTheirWholeDconfPath) {
+  auto store = Store();
+  NativePolicyEntry always_on{"acmevpn.always-on", true, true};
+  always_on.dconf_path = "/com/acme/vpn/always-on";
+  NativePolicyEntry lockdown{"acmevpn.lockdown-mode", true, false};
+  lockdown.dconf_path = "/org/edict/acmevpn/lockdown-mode";
+  ASSERT_TRUE(store->Apply({{"communicator.ceip", true, true}, always_on, lockdown}).ok());
+  EXPECT_EQ(ReadFileOrNull(Keyfile()), absl::StrCat(kHeader,
+                                                    "\n[com/acme/vpn]\n"
+                                                    "always-on=true\n"
+                                                    "\n[org/edict/acmevpn]\n"
+                                                    "lockdown-mode=true\n"
+                                                    "\n[org/edict/communicator]\n"
+                                                    "ceip=true\n"));
+  EXPECT_EQ(ReadFileOrNull(Locks()),
+            absl::StrCat(kHeader, "/com/acme/vpn/always-on\n/org/edict/communicator/ceip\n"));
+  if (testing::HaveProgram("dconf")) {
+    EXPECT_EQ(Compile(), 0);
+  }
+  // A malformed path is refused before anything is written.
+  for (const char* bad : {"com/acme/x", "/com/acme/", "/x", "/com/a b/x", "/com/acme/Bad_Name"}) {
+    NativePolicyEntry e{"acmevpn.x", true, true};
+    e.dconf_path = bad;
+    EXPECT_FALSE(store->Apply({e}).ok()) << bad;
+  }
+  EXPECT_TRUE(absl::StrContains(*ReadFileOrNull(Keyfile()), "always-on=true"));
+}
+
 TEST_F(DconfTest, ClearRemovesOursAndTheProfileItCreated) {
   auto store = Store();
   ASSERT_TRUE(store->Apply(Full()).ok());

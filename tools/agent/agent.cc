@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -302,7 +303,22 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   if (!identity.ok()) return identity.status();
   identity_ = *std::move(identity);
 
+  // Product catalogues: loaded once here (start, configuration reload); a load that fails
+  // keeps the set already in use (the built-in one at start).
+  catalog_fingerprint_ = CatalogFingerprint(config.catalog_dirs);
+  {
+    CatalogLoad load = LoadCatalogs(config.catalog_dirs);
+    catalog_errors_ = load.errors;
+    if (load.set) {
+      catalog_set_ = std::move(load.set);
+      catalogs_ = std::move(load.catalogs);
+    } else {
+      ReportCatalogErrors();
+    }
+  }
+
   transport::ActivationOptions o;
+  o.catalogs = catalog_set_;
   if (absl::Status s =
           platform::OpenNativeStores(config, state_.get(), hooks_.faults, &native_, &o.native);
       !s.ok()) {
@@ -701,6 +717,35 @@ bool Agent::Reload(absl::Status* fatal) {
   return true;
 }
 
+void Agent::ReportCatalogErrors() {
+  for (const std::string& e : catalog_errors_) {
+    const std::string msg = absl::StrCat(e, "; the catalogue set in use stays (", catalogs_.size(),
+                                         " product catalogue(s))");
+    Audit(ports::AuditKind::kError, "CATALOG", msg);
+    std::fprintf(stderr, "edict-agent: %s\n", ports::EscapeForDisplay(msg).c_str());
+  }
+}
+
+bool Agent::CheckCatalogs(bool force) {
+  std::string fingerprint = CatalogFingerprint(config_.catalog_dirs);
+  if (!force && fingerprint == catalog_fingerprint_) return false;
+  catalog_fingerprint_ = std::move(fingerprint);
+  CatalogLoad load = LoadCatalogs(config_.catalog_dirs);
+  catalog_errors_ = load.errors;
+  if (!load.set) {
+    ReportCatalogErrors();
+    return false;
+  }
+  if (absl::Status s = activation_->SetCatalogs(load.set); !s.ok()) {
+    catalog_errors_.push_back(std::string(s.message()));  // audited by the activation
+    std::fprintf(stderr, "edict-agent: %s\n", ports::EscapeForDisplay(s.message()).c_str());
+    return false;
+  }
+  catalog_set_ = std::move(load.set);
+  catalogs_ = std::move(load.catalogs);
+  return true;
+}
+
 absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
   if (absl::Status s = platform::MakeSpoolDir(config_.spool_dir); !s.ok()) return s;
   if (absl::Status s = watcher.Watch(config_.spool_dir); !s.ok()) return s;
@@ -756,8 +801,15 @@ absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
       native_retry_at = clock_->Monotonic() + absl::Seconds(config_.retry_seconds);
     }
   };
+  // Catalogue directories are looked at every catalog_poll_seconds.
+  const absl::Duration catalog_poll = absl::Seconds(config_.catalog_poll_seconds);
+  absl::Duration catalog_check_at = clock_->Monotonic() + catalog_poll;
   absl::Status result;
   for (;;) {
+    if (clock_->Monotonic() >= catalog_check_at) {
+      (void)CheckCatalogs();
+      catalog_check_at = clock_->Monotonic() + catalog_poll;
+    }
     schedule_native_retry();
     if (clock_->Monotonic() >= native_retry_at) {
       native_retry_at = absl::InfiniteDuration();
@@ -781,6 +833,7 @@ absl::Status Agent::RunLoop(platform::SpoolWatcher& watcher) {
     if (native_retry_at != absl::InfiniteDuration()) {
       next = std::min(next, native_retry_at - now);
     }
+    next = std::min(next, std::max(absl::ZeroDuration(), catalog_check_at - now));
     std::vector<std::string> ready;
     for (auto it = pending.begin(); it != pending.end();) {
       const std::string path = JoinPath(config_.spool_dir, it->first);

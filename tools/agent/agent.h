@@ -23,6 +23,7 @@
 #include "ports/instance_lock.h"
 #include "ports/native_policy.h"
 #include "ports/state_store.h"
+#include "tools/agent/catalogs.h"
 #include "tools/agent/config.h"
 #include "transport/activation.h"
 
@@ -118,6 +119,17 @@ class Agent {
   std::vector<std::string> PollSourcesNow(bool* all_ok);
   size_t source_count() const { return sources_.size(); }
 
+  // Reads the catalogue directories again if they changed since the last look (`force`:
+  // whatever their state) and, when the new set builds, re-activates the active policy
+  // against it (transport::Activation::SetCatalogs). A directory or file that is refused, a
+  // broken catalogue or a set the active policy cannot be activated against is reported
+  // (audit CATALOG, stderr, catalog_errors()) and the previous set and policy stay. The
+  // daemon calls it every catalog_poll_seconds. True if the set changed.
+  bool CheckCatalogs(bool force = false);
+  // The catalogues in use and the errors of the last load (empty when it succeeded).
+  const std::vector<LoadedCatalog>& catalogs() const { return catalogs_; }
+  const std::vector<std::string>& catalog_errors() const { return catalog_errors_; }
+
   transport::Activation& activation() { return *activation_; }
   const AgentConfig& config() const { return config_; }
   SnapshotPublisher& publisher() { return publisher_; }
@@ -126,6 +138,8 @@ class Agent {
   Agent() = default;
   absl::Status Wire(const AgentConfig& config);
   void Audit(ports::AuditKind kind, absl::string_view code, absl::string_view message);
+  // Audits (kError, CATALOG) and prints on stderr each of catalog_errors_.
+  void ReportCatalogErrors();
   // The daemon loop over the platform's events (Run sets up `watcher`).
   absl::Status RunLoop(platform::SpoolWatcher& watcher);
   // Re-reads the configuration file and rewires (SIGHUP / the reload event); an unusable one
@@ -165,6 +179,11 @@ class Agent {
   std::vector<std::unique_ptr<ports::NativePolicyStore>> native_;
   SnapshotPublisher publisher_;
   std::unique_ptr<transport::Activation> activation_;
+  // The catalogue set the activation uses (null until the first load) and what it holds.
+  std::shared_ptr<const CatalogSet> catalog_set_;
+  std::vector<LoadedCatalog> catalogs_;
+  std::vector<std::string> catalog_errors_;
+  std::string catalog_fingerprint_;
   // Declared after activation_ and audit_: destroyed before them.
   std::vector<std::unique_ptr<transport::pull::PullSource>> sources_;
   uint64_t move_seq_ = 0;
@@ -185,6 +204,10 @@ struct StatusView {
   // `once --source URL`), each as SourceStatus JSON; a configured source never polled has a
   // record with last_result "NEVER".
   std::vector<std::string> sources;
+  // Product catalogues from the configured directories (loaded as the daemon does) and the
+  // errors that load met (then the built-in set is used here; the daemon keeps its own).
+  std::vector<LoadedCatalog> catalogs;
+  std::vector<std::string> catalog_errors;
 };
 
 absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config);

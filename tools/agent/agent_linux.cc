@@ -59,6 +59,10 @@ absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap) {
   return ports::posix::ReadRegularFile(AT_FDCWD, path, cap, path);
 }
 
+absl::StatusOr<std::string> ReadTrusted(const std::string& path, size_t cap) {
+  return ports::posix::ReadRegularFile(AT_FDCWD, path, cap, path, /*strict_modes=*/true);
+}
+
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> out;
   DIR* d = ::opendir(dir.c_str());

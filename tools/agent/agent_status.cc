@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "policy/catalog/catalog_file.h"
 #include "policy/compiler/json.h"
 #include "ports/text.h"
 #include "tools/agent/agent.h"
@@ -46,6 +47,11 @@ absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config) {
   o.verify.max_clock_skew_seconds = config.freeze_skew_seconds;
   o.limits.max_bundle_bytes = config.max_bundle_bytes;
   o.limits.max_trust_bytes = config.max_trust_bytes;
+  // The catalogues as the daemon loads them (a failed load: the built-in set, and the errors).
+  CatalogLoad catalogs = LoadCatalogs(config.catalog_dirs);
+  o.catalogs = catalogs.set;
+  v.catalogs = std::move(catalogs.catalogs);
+  v.catalog_errors = std::move(catalogs.errors);
   auto state = transport::LoadActiveState(*store, o);
   if (!state.ok()) return state.status();
   v.state = *std::move(state);
@@ -135,6 +141,17 @@ std::string RenderStatusText(const AgentConfig& config, const StatusView& v) {
                   "\n");
   absl::StrAppend(&out, "last error:      ", v.last_error.empty() ? "-" : v.last_error, "\n");
   absl::StrAppend(&out, "spool pending:   ", v.spool_pending.size(), "\n");
+  absl::StrAppend(&out, "catalogues:      built-in ", v.state->catalogs().builtin_version(), ", ",
+                  v.catalogs.size(), " product catalogue(s) from ",
+                  config.catalog_dirs.empty() ? "-" : absl::StrJoin(config.catalog_dirs, ", "),
+                  "\n");
+  for (const LoadedCatalog& c : v.catalogs) {
+    absl::StrAppend(&out, "catalogue:       ", c.product, " version ", c.version, " hash ",
+                    catalogs::FormatHash(c.hash), " ", ports::EscapeForDisplay(c.file), "\n");
+  }
+  for (const std::string& e : v.catalog_errors) {
+    absl::StrAppend(&out, "catalogue error: ", ports::EscapeForDisplay(e), "\n");
+  }
 #ifdef EDICT_AGENT_PULL
   for (const std::string& j : v.sources) {
     auto st = transport::pull::SourceStatus::FromJson(j);
@@ -182,6 +199,17 @@ std::string RenderStatusJson(const AgentConfig& config, const StatusView& v) {
   absl::StrAppend(&out, ",\"last_error\":", v.last_error.empty() ? "null" : v.last_error);
   absl::StrAppend(&out, ",\"spool_pending\":", v.spool_pending.size());
   absl::StrAppend(&out, ",\"sources\":[", absl::StrJoin(v.sources, ","), "]");
+  std::vector<std::string> cats, dirs, errors;
+  for (const LoadedCatalog& c : v.catalogs) {
+    cats.push_back(absl::StrCat("{\"product\":", json::Quote(c.product), ",\"version\":", c.version,
+                                ",\"hash\":", json::Quote(catalogs::FormatHash(c.hash)),
+                                ",\"file\":", json::Quote(c.file), "}"));
+  }
+  for (const std::string& d : config.catalog_dirs) dirs.push_back(json::Quote(d));
+  for (const std::string& e : v.catalog_errors) errors.push_back(json::Quote(e));
+  absl::StrAppend(&out, ",\"catalog_dirs\":[", absl::StrJoin(dirs, ","), "]");
+  absl::StrAppend(&out, ",\"catalogs\":[", absl::StrJoin(cats, ","), "]");
+  absl::StrAppend(&out, ",\"catalog_errors\":[", absl::StrJoin(errors, ","), "]");
   out += "}";
   return out;
 }

@@ -248,6 +248,8 @@ AgentConfig DefaultConfig() {
   c.dconf = false;
   c.dconf_update = false;
   c.registry = true;
+  const char* pf = std::getenv("ProgramFiles");
+  c.catalog_dirs = {absl::StrCat(pf && *pf ? pf : "C:\\Program Files", "\\edict\\catalogs")};
 #endif
   return c;
 }
@@ -341,6 +343,15 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
         if (name.empty()) return bad_value("a comma-separated list of group names");
         c.groups.push_back(name);
       }
+    } else if (key == "catalog_dirs") {
+      c.catalog_dirs.clear();
+      for (absl::string_view d : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+        const std::string dir = Trim(d);
+        if (!AbsolutePath(dir)) return bad_value("a comma-separated list of absolute paths");
+        c.catalog_dirs.push_back(dir);
+      }
+    } else if (key == "catalog_poll_seconds") {
+      if (!ParseNumber<int>(v, 1, 3600, &c.catalog_poll_seconds)) s = bad_value("1..3600");
     } else if (key == "device_id") {
       c.device_id = v;
     } else if (key == "machine_id_file") {

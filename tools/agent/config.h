@@ -78,6 +78,11 @@ struct AgentConfig {
   std::string registry_vendor = "edict";
   std::string registry_product = "edict";
 
+  // Product catalogues (*.edcat) loaded at start and whenever these directories change, in
+  // this order (docs/agent.md "Product catalogues"). Windows: %ProgramFiles%\edict\catalogs.
+  std::vector<std::string> catalog_dirs = {"/usr/share/edict/catalogs", "/etc/edict/catalogs"};
+  int catalog_poll_seconds = 5;  // how often `run` looks for changes
+
   // Limits and checks.
   size_t max_bundle_bytes = size_t{4} << 20;
   size_t max_trust_bytes = size_t{512} << 10;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "ports/text.h"
 #include "tools/agent/agent.h"
 #include "tools/agent/config.h"
 #include "tools/cli/args.h"
@@ -271,8 +272,7 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
     args.push_back(a);
     if (takes_value && i + 1 < args_in.size()) args.push_back(args_in[++i]);
   }
-  absl::StatusOr<cli::EvalArgs> parsed = cli::ParseEvalArgs(args, explain);
-  if (!parsed.ok()) return Usage(std::string(parsed.status().message()).c_str());
+  // The state first: setting ids are looked up in the catalogue set it was activated against.
   auto view = LoadStatus(config);
   if (!view.ok()) {
     std::fprintf(stderr, "edict-agent: cannot read the state: %s\n",
@@ -280,6 +280,12 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
     return kExitFailure;
   }
   const Snapshot& snapshot = view->state->snapshot();
+  const CatalogSet& catalogs = snapshot.catalogs();
+  for (const std::string& e : view->catalog_errors) {
+    std::fprintf(stderr, "edict-agent: warning: %s\n", ports::EscapeForDisplay(e).c_str());
+  }
+  absl::StatusOr<cli::EvalArgs> parsed = cli::ParseEvalArgs(args, explain, catalogs);
+  if (!parsed.ok()) return Usage(std::string(parsed.status().message()).c_str());
   for (const std::string& p : view->state->info().problems) {
     std::fprintf(stderr, "edict-agent: warning: %s\n", p.c_str());
   }
@@ -293,16 +299,16 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
         parsed->batch, cli::kMaxBatchLineBytes, [&](size_t, std::string_view line) {
           if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
           if (line.empty()) return;
-          auto q = cli::ParseQueryText(line);
+          auto q = cli::ParseQueryText(line, catalogs);
           if (!q.ok()) {
             ++failures;
             std::printf("%s\n", cli::RenderError(cli::MessageOf(q.status())).c_str());
             return;
           }
           const cli::Answer a = cli::Evaluate(snapshot, *q);
-          std::printf(
-              "%s\n",
-              (explain ? cli::Explain(snapshot, *q, a, detail) : cli::RenderAnswer(a)).c_str());
+          std::printf("%s\n", (explain ? cli::Explain(snapshot, *q, a, detail)
+                                       : cli::RenderAnswer(a, catalogs))
+                                  .c_str());
         });
     if (!read.ok()) {
       std::fflush(stdout);
@@ -312,9 +318,9 @@ int RunQuery(const AgentConfig& config, const std::vector<std::string_view>& arg
     return failures ? kExitFailure : kExitOk;
   }
   const cli::Answer a = cli::Evaluate(snapshot, parsed->query);
-  std::printf(
-      "%s\n",
-      (explain ? cli::Explain(snapshot, parsed->query, a, detail) : cli::RenderAnswer(a)).c_str());
+  std::printf("%s\n", (explain ? cli::Explain(snapshot, parsed->query, a, detail)
+                               : cli::RenderAnswer(a, catalogs))
+                          .c_str());
   return kExitOk;
 }
 

@@ -50,6 +50,11 @@ bool StatFile(const std::string& path, FileStat* out);
 // regular file") for anything but a regular file; ResourceExhausted if the file system says
 // it is larger than `cap` (nothing is read).
 absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap);
+// ReadCapped for a file the agent trusts as configuration (a product catalogue): also
+// refused (PermissionDenied, "refusing file PATH: reason") if it is owned by another user
+// than the agent's or root, or is group- or world-writable (Linux; Windows: ReadCapped, the
+// directory check covers it).
+absl::StatusOr<std::string> ReadTrusted(const std::string& path, size_t cap);
 // Entry names of `dir` (not "." and ".."), unsorted; empty if it cannot be read.
 std::vector<std::string> ListDir(const std::string& dir);
 
