@@ -25,6 +25,7 @@ namespace edict {
 // the drained parity only sees the few readers that read a stale epoch.
 
 struct SnapshotPublisher::Slot {
+  std::shared_ptr<const CatalogSet> catalogs;  // null: the built-in catalogue (static)
   std::vector<uint8_t> payload;
   std::unique_ptr<std::max_align_t[]> arena;
   const Snapshot* snapshot = nullptr;
@@ -49,15 +50,22 @@ uint64_t SnapshotPublisher::serial() const {
 }
 
 absl::Status SnapshotPublisher::Publish(std::vector<uint8_t> payload) {
+  return Publish(std::move(payload), nullptr);
+}
+
+absl::Status SnapshotPublisher::Publish(std::vector<uint8_t> payload,
+                                        std::shared_ptr<const CatalogSet> catalogs) {
   auto slot = std::make_unique<Slot>();
+  slot->catalogs = std::move(catalogs);
+  const CatalogSet& set = slot->catalogs ? *slot->catalogs : CatalogSet::Builtin();
   slot->payload = std::move(payload);
   const absl::Span<const uint8_t> bytes(slot->payload.data(), slot->payload.size());
-  absl::StatusOr<size_t> size = Snapshot::ArenaSize(bytes);
+  absl::StatusOr<size_t> size = Snapshot::ArenaSize(bytes, set);
   if (!size.ok()) return size.status();
   const size_t words = (*size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
   slot->arena.reset(new std::max_align_t[words == 0 ? 1 : words]);
   absl::StatusOr<const Snapshot*> snap = Snapshot::Activate(
-      bytes, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(slot->arena.get()), *size));
+      bytes, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(slot->arena.get()), *size), set);
   if (!snap.ok()) return snap.status();
   slot->snapshot = *snap;
 

@@ -30,7 +30,11 @@ class SnapshotPublisher {
 
   // Activates `payload` (kept by the publisher) in a new arena and makes it current.
   // On failure returns Snapshot::Activate's error and the current snapshot stays.
+  // Against the built-in catalogue, or against `catalogs` (kept alive by the publisher as
+  // long as the snapshot is; null means the built-in catalogue). Readers get handles of
+  // the set the current snapshot was activated against: Snapshot::catalogs().
   absl::Status Publish(std::vector<uint8_t> payload);
+  absl::Status Publish(std::vector<uint8_t> payload, std::shared_ptr<const CatalogSet> catalogs);
 
   // A read guard: pins the current snapshot for its lifetime. Keep it short (one query
   // or a few); a Publish waits for guards taken before it to end. Not copyable or

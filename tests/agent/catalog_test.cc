@@ -20,6 +20,7 @@
 #include "policy/catalog/catalog_source.h"
 #include "tests/agent/fixture.h"
 #include "tools/agent/agent.h"
+#include "tools/agent/catalogs.h"
 #include "tools/agent/config.h"
 
 #ifndef EDICT_SOURCE_DIR
@@ -284,6 +285,20 @@ TEST(AgentCatalogs, UnsafeCatalogueFilesAndDirectoriesAreRefusedWithTheReason) {
     EXPECT_TRUE(absl::StrContains(text, "catalogue error: ")) << text;
     EXPECT_TRUE(absl::StrContains(text, k.want)) << text;
   }
+}
+
+// A chmod alone (no new content) must be noticed: it can make a catalogue directory
+// acceptable or unsafe.
+TEST(AgentCatalogs, FingerprintNoticesModeChanges) {
+  TempDir t;
+  const std::string dir = t.Sub("catalogs");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  WriteFileOrDie(dir + "/acmevpn.edcat", "x");
+  ASSERT_EQ(chmod((dir + "/acmevpn.edcat").c_str(), 0644), 0);
+  const std::string before = CatalogFingerprint({dir});
+  EXPECT_EQ(CatalogFingerprint({dir}), before);
+  ASSERT_EQ(chmod((dir + "/acmevpn.edcat").c_str(), 0664), 0);
+  EXPECT_NE(CatalogFingerprint({dir}), before);
 }
 
 TEST(AgentCatalogs, OneProductInTwoFilesIsAnErrorNamingBoth) {

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kernel/kernel.h"
+#include "kernel/publisher.h"
 #include "policy/catalog/catalog_source.h"
 #include "tests/kernel/payload_builder.h"
 
@@ -428,6 +429,35 @@ TEST(CatalogSet, ProductDataUseAndSchedules) {
           << b.data_classes()[c].id << " x " << b.purposes()[q].id;
     }
   }
+}
+
+// The publisher keeps the set of the current snapshot alive, and its readers query with
+// that set's handles.
+TEST(CatalogSet, PublisherKeepsTheSetOfTheCurrentSnapshot) {
+  auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int always_on = set->FindSetting("acmevpn.always_on");
+  std::weak_ptr<const CatalogSet> watch = set;
+  Policy p;
+  p.serial = 3;
+  p.settings.push_back(BoolRule("acmevpn.always_on", 0, true));
+  SnapshotPublisher pub;
+  ASSERT_TRUE(pub.Publish(p.Build(), set).ok());
+  set.reset();  // only the publisher holds it now
+  ASSERT_FALSE(watch.expired());
+  {
+    SnapshotPublisher::Reader r(pub);
+    EXPECT_EQ(r->catalogs().FindSetting("acmevpn.always_on"), always_on);
+    EXPECT_EQ(r->Resolve(always_on, Context{}).value.number, 1);
+    EXPECT_EQ(r->Resolve(always_on, Context{}).source, Source::kMandatory);
+  }
+  // The same payload against the built-in catalogue: the rule is skipped, the set freed.
+  p.serial = 4;
+  ASSERT_TRUE(pub.Publish(p.Build()).ok());
+  EXPECT_TRUE(watch.expired());
+  SnapshotPublisher::Reader r(pub);
+  EXPECT_EQ(&r->catalogs(), &CatalogSet::Builtin());
+  EXPECT_EQ(r->skipped_count(), 1u);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ bool StatFile(const std::string& path, FileStat* out) {
   out->size = st.st_size;
   out->mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   out->ino = st.st_ino;
+  out->ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
   return true;
 }
 

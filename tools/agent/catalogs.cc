@@ -85,7 +85,7 @@ std::string CatalogFingerprint(const std::vector<std::string>& dirs) {
     platform::FileStat st;
     const bool ok = platform::StatFile(path, &st);
     absl::StrAppend(&out, path, "|", ok, "|", st.regular, "|", st.size, "|", st.mtime_ns, "|",
-                    st.ino, "\n");
+                    st.ino, "|", st.ctime_ns, "\n");
   };
   for (const std::string& dir : dirs) {
     add(dir);

@@ -37,6 +37,10 @@ struct FileStat {
   int64_t size = 0;
   int64_t mtime_ns = 0;  // since the Unix epoch
   uint64_t ino = 0;
+  // Status change time (mode, owner, links; POSIX ctime), 0 where unknown. Not part of ==
+  // (a spool file's settle check is about content); catalogue change detection reads it so
+  // that a chmod making a catalogue acceptable or not is noticed.
+  int64_t ctime_ns = 0;
   bool operator==(const FileStat& o) const {
     return regular == o.regular && size == o.size && mtime_ns == o.mtime_ns && ino == o.ino;
   }
