@@ -89,9 +89,11 @@ ctl compile old.json -o old.bin >/dev/null
 ctl sign old.bin --key signer -o old.edict >/dev/null
 expect_fail ctl verify old.edict --trust trust.edict --tenant contoso --last-serial 1001
 
-# 7. The endpoint agent, where it is built.
+# 7. The endpoint agent, where it is built; then a vendor's own product catalogue end to
+# end (tools/catalog-demo.sh).
 if [ -x "$here/tools/agent-demo.sh" ] && [ -x "$build/tools/agent/edict-agent" ]; then
   "$here/tools/agent-demo.sh" "$build"
+  sh "$here/tools/catalog-demo.sh" "$build"
 fi
 
 printf '\n\033[1mdemo finished: every step above ran for real.\033[0m\n'

@@ -1,6 +1,7 @@
 // Build-time generator: reads policy/catalog/catalog.json with FlatBuffers' JSON parser
-// against catalog.fbs, checks it, and writes the constexpr tables of policy/catalog.h
-// (--out) and the settings reference docs/settings.md (--docs).
+// against catalog.fbs, checks it, and writes the constexpr tables of policy/catalog.h and
+// the catalogue as a binary catalogue (--out). The settings reference docs/settings.md is
+// rendered from that binary by `edictctl gen docs --builtin` (policy/CMakeLists.txt).
 //
 // It refuses a catalogue with duplicate or non-dense ids, unknown references, or defaults
 // that do not parse, so a bad edit fails the build rather than an endpoint.
@@ -155,70 +156,10 @@ std::string CamelConst(const std::string& id) {
   return out;
 }
 
-std::string ObligationNames(uint32_t bits) {
-  static const char* kNames[] = {"aggregate_only",   "hash_field",  "never_collect",
-                                 "show_indicator",   "notify_user", "notify_others",
-                                 "warn_irreversible"};
-  std::string out;
-  for (int i = 0; i < 7; ++i) {
-    if (bits & (1u << i)) out += (out.empty() ? "" : ", ") + std::string(kNames[i]);
-  }
-  return out;
-}
-
-std::string Who(uint8_t setters, bool fixed) {
-  if (fixed || setters == 0) return "nobody (fixed)";
-  std::string out;
-  if (setters & cfb::Setter_User) out += "user";
-  if (setters & cfb::Setter_Admin) out += out.empty() ? "admin" : ", admin";
-  if (setters & cfb::Setter_Organiser) out += out.empty() ? "organiser" : ", organiser";
-  return out;
-}
-
-std::string ConditionText(const fb::Condition* c) {
-  if (c == nullptr) return "always";
-  std::vector<std::string> t;
-  if (c->identity() == fb::IdentityKind_Managed) t.push_back("managed identity");
-  if (c->identity() == fb::IdentityKind_Unmanaged) t.push_back("unmanaged identity");
-  if (c->plans())
-    t.push_back(std::string("plan ") + fb::EnumNamePlan(static_cast<fb::Plan>(c->plans())));
-  if (c->roles())
-    t.push_back(std::string("role ") + fb::EnumNameRole(static_cast<fb::Role>(c->roles())));
-  if (c->os_min() || c->os_max()) {
-    t.push_back("OS generation " + std::to_string(c->os_min()) + ".." +
-                std::to_string(c->os_max()));
-  }
-  if (c->state_all() & fb::DeviceState_Tampered) t.push_back("device tampered");
-  if (c->regions() && c->regions()->size()) t.push_back("region " + c->regions()->Get(0)->str());
-  std::string out;
-  for (auto& s : t) out += (out.empty() ? "" : ", ") + s;
-  return out.empty() ? "always" : out;
-}
-
-// A `seed` field ("R3.4, R3.5": requirement numbers of docs/requirements.md) as Markdown
-// links to the requirements' anchors; settings.md lives next to requirements.md.
-std::string RequirementLinks(const flatbuffers::String* seed) {
-  std::string out;
-  const std::string s = Str(seed);
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    size_t b = s.find_first_not_of(' ', pos);
-    size_t e = s.find_last_not_of(' ', end - 1);
-    if (b != std::string::npos && b < end && e != std::string::npos && e >= b) {
-      const std::string id = s.substr(b, e - b + 1);
-      out += (out.empty() ? "" : ", ") + ("[" + id + "](requirements.md#" + id + ")");
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string schema_path, json_path, include_dir, out_path, docs_path;
+  std::string schema_path, json_path, include_dir, out_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--schema")
@@ -229,14 +170,11 @@ int main(int argc, char** argv) {
       include_dir = argv[i + 1];
     else if (flag == "--out")
       out_path = argv[i + 1];
-    else if (flag == "--docs")
-      docs_path = argv[i + 1];
     else
       Die("unknown flag " + flag);
   }
   if (schema_path.empty() || json_path.empty()) {
-    Die("usage: gen_catalog --schema catalog.fbs --json catalog.json --include DIR [--out F] "
-        "[--docs F]");
+    Die("usage: gen_catalog --schema catalog.fbs --json catalog.json --include DIR [--out F]");
   }
   std::string schema, json;
   if (!flatbuffers::LoadFile(schema_path.c_str(), false, &schema))
@@ -526,86 +464,5 @@ int main(int argc, char** argv) {
     if (!f) Die("cannot write " + out_path);
   }
 
-  if (!docs_path.empty()) {
-    std::ostringstream d;
-    d << "# edict settings reference\n\n"
-         "Generated from `policy/catalog/catalog.json` (catalogue version "
-      << cat->version()
-      << ") by `policy/catalog/gen_catalog.cc`; a test fails when this file is stale. "
-         "Regenerate with `cmake --build build --target update-docs`.\n\n"
-         "## Settings\n\n"
-         "| id | num | type | default | who may set it | scope | notes | requirement |\n"
-         "|---|---|---|---|---|---|---|---|\n";
-    for (const auto* s : *cat->settings()) {
-      std::string type = cfb::EnumNameSettingType(s->type());
-      if (s->values()) {
-        type += ": ";
-        for (flatbuffers::uoffset_t i = 0; i < s->values()->size(); ++i) {
-          type += (i ? " / " : "") + s->values()->Get(i)->str();
-        }
-      }
-      std::string notes = s->description()->str();
-      if (s->at_account_creation()) notes += " Only when the account is created.";
-      if (s->obligations_if_enabled())
-        notes += " When enabled: " + ObligationNames(s->obligations_if_enabled()) + ".";
-      if (s->atomic_group()) notes += " Atomic group `" + s->atomic_group()->str() + "`.";
-      if (s->caveat()) notes += " Note: " + s->caveat()->str() + ".";
-      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << type << " | `"
-        << Str(s->default_()) << "` | " << Who(s->setters(), s->fixed()) << " | "
-        << cfb::EnumNameScope(s->scope()) << " | " << notes << " | " << RequirementLinks(s->seed())
-        << " |\n";
-    }
-    d << "\n## Data classes\n\n| id | num | always attached | description | requirement "
-         "|\n|---|---|---|---|---|\n";
-    for (const auto* c : *cat->data_classes()) {
-      d << "| `" << c->id()->str() << "` | " << c->num() << " | "
-        << ObligationNames(c->obligations()) << " | " << c->description()->str() << " | "
-        << RequirementLinks(c->seed()) << " |\n";
-    }
-    d << "\n## Purposes\n\n| id | num | description | requirement |\n|---|---|---|---|\n";
-    for (const auto* p : *cat->purposes()) {
-      d << "| `" << p->id()->str() << "` | " << p->num() << " | " << p->description()->str()
-        << " | " << RequirementLinks(p->seed()) << " |\n";
-    }
-    d << "\n## Built-in data-use matrix\n\nCells without a rule are denied. Fixed cells cannot be "
-         "changed "
-         "by any policy. Within a cell the most specific matching rule wins.\n\n"
-         "| data class | purpose | decision | when | obligations | fixed | note | requirement "
-         "|\n|---|---|---|---|---|---|---|---|\n";
-    for (const Cell& c : cells) {
-      d << "| `" << c.d->data_class()->str() << "` | `" << c.d->purpose()->str() << "` | "
-        << (c.d->effect() == fb::Effect_Allow ? "allow" : "deny") << " | "
-        << ConditionText(c.d->when()) << " | " << ObligationNames(c.d->obligations()) << " | "
-        << (c.d->fixed() ? "yes" : "") << " | " << Str(c.d->note()) << " | "
-        << RequirementLinks(c.d->seed()) << " |\n";
-    }
-    d << "\n## Schedules\n\n| id | num | description | built-in intervals | requirement "
-         "|\n|---|---|---|---|---|\n";
-    for (const auto* s : *cat->schedules()) {
-      std::string rules;
-      for (const Sched& r : scheds) {
-        if (r.sch == s->num())
-          rules += (rules.empty() ? "" : "; ") + r.d->interval()->str() + " when " +
-                   ConditionText(r.d->when()) + " (" + RequirementLinks(r.d->seed()) + ")";
-      }
-      d << "| `" << s->id()->str() << "` | " << s->num() << " | " << s->description()->str()
-        << " | " << rules << " | " << RequirementLinks(s->seed()) << " |\n";
-    }
-    d << "\n## Compliance tags\n\n| tag | description | forbids |\n|---|---|---|\n";
-    if (cat->compliance_tags()) {
-      for (const auto* t : *cat->compliance_tags()) {
-        std::string f;
-        if (t->forbids()) {
-          for (const auto* x : *t->forbids())
-            f += (f.empty() ? "" : ", ") +
-                 ("`" + x->setting()->str() + " = " + x->value()->str() + "`");
-        }
-        d << "| `" << t->id()->str() << "` | " << t->description()->str() << " | " << f << " |\n";
-      }
-    }
-    std::ofstream f(docs_path, std::ios::binary);
-    f << d.str();
-    if (!f) Die("cannot write " + docs_path);
-  }
   return 0;
 }

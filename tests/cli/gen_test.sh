@@ -1,8 +1,9 @@
 #!/bin/sh
 # CLI test of `edictctl gen docs|json-schema|admx|gschema` (issue 18, item 7): generates
-# everything from the example catalogue and checks the outputs with the real tools
-# (glib-compile-schemas, xmllint, python3-jsonschema). Exits 77 (skipped) if one of those
-# tools is missing; tools/dev installs them (libglib2.0-bin libxml2-utils python3-jsonschema).
+# everything from the example catalogue and the built-in catalogue's reference (docs
+# --builtin), and checks the outputs with the real tools (glib-compile-schemas, xmllint,
+# python3-jsonschema). Exits 77 (skipped) if one of those tools is missing; tools/dev
+# installs them (libglib2.0-bin libxml2-utils python3-jsonschema).
 # usage: gen_test.sh EDICTCTL SOURCE_DIR WORK_DIR
 set -u
 ctl=$1
@@ -137,12 +138,49 @@ EOF
 for id in $(sed -n 's/.*"\(id\|name\)": "\(acmevpn\.[a-z0-9_]*\)".*/\2/p' "$cat_src"); do
   grep -q "\`$id\`" "$out/acmevpn.md" || fail "docs: $id missing"
 done
-grep -q '^| `acmevpn.protocol` | Enum | `auto` |' "$out/acmevpn.md" || fail "docs: protocol row"
+grep -q '^| `acmevpn.protocol` | [0-9]* | Enum | `auto` |' "$out/acmevpn.md" || fail "docs: protocol row"
+grep -q 'requirements.md' "$out/acmevpn.md" && fail "docs: requirement links in a product's reference"
 
-# 6. Errors: usage, unreadable catalogue, output that is not a directory, and a catalogue
+# 6. docs --builtin: settings.md of the built-in catalogue (docs/settings.md is this output,
+# compared by policy.Docs.SettingsReferenceIsUpToDate): every id of catalog.json appears,
+# the five products are listed, and every requirement link names an anchor of
+# docs/requirements.md.
+run "$ctl" gen docs --builtin -o "$work/builtin"
+[ "$rc" -eq 0 ] || fail "gen docs --builtin: exit $rc: $(cat "$work/err")"
+md="$work/builtin/settings.md"
+[ -s "$md" ] || fail "gen docs --builtin: settings.md not written"
+grep -q '^# edict built-in catalogue' "$md" || fail "docs --builtin: title"
+for p in communicator livemeeting groove genuine online; do
+  grep -q "^| \`$p\` | [0-9]" "$md" || fail "docs --builtin: product $p not listed"
+done
+ids=$(sed -n 's/^ *"id": "\([a-z0-9_.]*\)".*/\1/p' "$src/policy/catalog/catalog.json")
+[ -n "$ids" ] || fail "docs --builtin: no ids read from catalog.json"
+for id in $ids; do
+  grep -q "^| \`$id\` |" "$md" || fail "docs --builtin: $id missing"
+done
+grep -q '^| `groove.proxy_auth` | 21 | Enum | `ntlm` | `basic`, `ntlm` | admin | Device | .*| \[R3.10\](requirements.md#R3.10), \[R3.12\](requirements.md#R3.12) |$' "$md" ||
+  fail "docs --builtin: groove.proxy_auth row"
+links=$(grep -o 'requirements.md#R[0-9.]*)' "$md" | sed 's/requirements.md#\(.*\))/\1/' | sort -u)
+[ -n "$links" ] || fail "docs --builtin: no requirement links"
+for r in $links; do
+  grep -q "<a id=\"$r\"></a>" "$src/docs/requirements.md" ||
+    fail "docs --builtin: link to $r, not a rule of docs/requirements.md"
+done
+grep -q 'Native names' "$md" && fail "docs --builtin: native names (the built-in has no product key)"
+
+# 7. Errors: usage, unreadable catalogue, output that is not a directory, and a catalogue
 # whose derived dconf key is no GSettings key name.
+
 run "$ctl" gen docs -o "$work/x"
 [ "$rc" -eq 2 ] || fail "gen without --catalog: exit $rc, want 2"
+for kind in json-schema admx gschema; do
+  run "$ctl" gen "$kind" --builtin -o "$work/x"
+  [ "$rc" -eq 2 ] || fail "gen $kind --builtin: exit $rc, want 2"
+  grep -q 'docs only' "$work/err" || fail "gen $kind --builtin: $(cat "$work/err")"
+done
+run "$ctl" gen docs --builtin --catalog "$work/acmevpn.edcat" -o "$work/x"
+[ "$rc" -eq 2 ] || fail "gen --builtin --catalog: exit $rc, want 2"
+[ -e "$work/x" ] && fail "gen: a usage error created the output directory"
 run "$ctl" gen pdf --catalog "$work/acmevpn.edcat" -o "$work/x"
 [ "$rc" -eq 2 ] || fail "gen pdf: exit $rc, want 2"
 run "$ctl" gen docs --catalog "$cat_src" -o "$work/x"
@@ -163,7 +201,8 @@ if [ "$rc" -eq 0 ]; then
   grep -q 'tiny.odd__name' "$work/err" || fail "gen gschema bad key: $(cat "$work/err")"
 fi
 run "$ctl" gen --help
-[ "$rc" -eq 0 ] && grep -q 'json-schema' "$work/out" || fail "gen --help"
+[ "$rc" -eq 0 ] && grep -q 'json-schema' "$work/out" && grep -q -- '--builtin' "$work/out" ||
+  fail "gen --help"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)" >&2

@@ -1,5 +1,5 @@
-// docs/settings.md is generated from the catalogue at build time; the copy in the
-// repository must not go stale.
+// docs/settings.md is `edictctl gen docs --builtin` (policy/CMakeLists.txt writes it into
+// the build tree); the copy in the repository must not go stale.
 #include <fstream>
 #include <sstream>
 #include <string>

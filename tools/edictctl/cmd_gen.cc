@@ -1,5 +1,6 @@
 // edictctl gen docs|json-schema|admx|gschema: files generated from a product catalogue
-// (issue 18, item 7). The generators are in gen_*.cc (gen_outputs.h).
+// (issue 18, item 7), and `gen docs --builtin`: docs/settings.md from the built-in one.
+// The generators are in gen_*.cc (gen_outputs.h).
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -22,14 +23,18 @@ constexpr int kExitBadInput = 3;
 
 constexpr char kHelp[] =
     "usage: edictctl gen docs|json-schema|admx|gschema --catalog FILE.edcat -o DIR\n"
+    "       edictctl gen docs --builtin -o DIR\n"
     "\n"
     "Generates files from a binary product catalogue (docs/catalogs.md; built with\n"
     "`edictctl catalog build`) into DIR, which is created if missing (its parent must\n"
     "exist). Existing files of the same names are replaced atomically.\n"
     "\n"
-    "  docs         PRODUCT.md: Markdown reference: settings (type, default, allowed values,\n"
-    "               who may set them, scope), native names, context attributes, data\n"
-    "               classes, purposes, schedules, built-in rules and compliance tags.\n"
+    "  docs         PRODUCT.md: Markdown reference: settings (num, type, default, allowed\n"
+    "               values, who may set them, scope), native names, context attributes,\n"
+    "               data classes, purposes, schedules, built-in rules and compliance tags.\n"
+    "               With --builtin: settings.md, the same reference of the built-in\n"
+    "               catalogue (docs/settings.md is this output): its products by id prefix\n"
+    "               and each entry's requirement links to docs/requirements.md.\n"
     "  json-schema  PRODUCT.policy.schema.json: JSON Schema (draft 2020-12) of policy JSON\n"
     "               using this catalogue: setting ids an admin may set, each with its value\n"
     "               type; data classes, purposes (with the built-in ones), schedules,\n"
@@ -43,10 +48,13 @@ constexpr char kHelp[] =
     "               dconf directory (id: the path with dots, e.g. org.edict.PRODUCT), typed\n"
     "               as the agent writes dconf values (durations in seconds).\n"
     "\n"
-    "  --catalog FILE   the binary catalogue (.edcat, at most 16 MiB); required: the\n"
-    "                   built-in catalogue is documented in docs/settings.md\n"
+    "  --catalog FILE   the binary catalogue (.edcat, at most 16 MiB)\n"
+    "  --builtin        the built-in catalogue, embedded in edictctl (docs only: it has no\n"
+    "                   product, so no vendor, display name or dconf path)\n"
     "  -o, --output DIR the output directory\n"
     "  -h, --help       show this help\n"
+    "\n"
+    "One of --catalog and --builtin is required.\n"
     "\n"
     "exit status: 0 ok, 1 the catalogue cannot be rendered in that form or a file could\n"
     "not be written, 2 usage, 3 unreadable or invalid catalogue\n";
@@ -84,13 +92,16 @@ bool EnsureDirectory(const std::string& dir, std::string* why) {
 
 int RunGen(int argc, char** argv) {
   std::string kind, catalog, out;
+  bool builtin = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       std::fputs(kHelp, stdout);
       return kExitOk;
     }
-    if (a == "--catalog" || a == "-o" || a == "--output") {
+    if (a == "--builtin") {
+      builtin = true;
+    } else if (a == "--catalog" || a == "-o" || a == "--output") {
       if (i + 1 >= argc) return Usage(absl::StrCat(a, " needs a value"));
       (a == "--catalog" ? catalog : out) = argv[++i];
     } else if (!a.empty() && a[0] == '-') {
@@ -115,19 +126,38 @@ int RunGen(int argc, char** argv) {
   } else {
     return Usage(absl::StrCat("unknown output \"", kind, "\" (docs, json-schema, admx, gschema)"));
   }
-  if (catalog.empty()) {
-    return Usage("--catalog FILE.edcat is required (edictctl catalog build makes one)");
+  if (builtin && !catalog.empty()) return Usage("--builtin and --catalog exclude each other");
+  if (builtin && kind != "docs") {
+    return Usage(
+        absl::StrCat("--builtin renders docs only: the built-in catalogue has no "
+                     "product (no vendor, display name or dconf path) for ",
+                     kind));
+  }
+  if (!builtin && catalog.empty()) {
+    return Usage(
+        "--catalog FILE.edcat (edictctl catalog build makes one) or, for docs, --builtin is "
+        "required");
   }
   if (out.empty()) return Usage("-o DIR is required");
 
-  absl::StatusOr<cat::CatalogFile> file = ReadCatalogFile(catalog);
-  if (!file.ok()) {
-    std::fprintf(stderr, "edictctl gen: %s\n", std::string(file.status().message()).c_str());
-    return kExitBadInput;
-  }
-  absl::StatusOr<gen::Outputs> files = generate(file->view());
-  if (!files.ok()) {
-    return Fail(absl::StrCat(catalog, ": cannot generate ", kind, ": ", files.status().message()));
+  absl::StatusOr<gen::Outputs> files;
+  if (builtin) {
+    files = gen::BuiltinDocs();
+    if (!files.ok()) {
+      std::fprintf(stderr, "edictctl gen: %s\n", std::string(files.status().message()).c_str());
+      return kExitBadInput;
+    }
+  } else {
+    absl::StatusOr<cat::CatalogFile> file = ReadCatalogFile(catalog);
+    if (!file.ok()) {
+      std::fprintf(stderr, "edictctl gen: %s\n", std::string(file.status().message()).c_str());
+      return kExitBadInput;
+    }
+    files = generate(file->view());
+    if (!files.ok()) {
+      return Fail(
+          absl::StrCat(catalog, ": cannot generate ", kind, ": ", files.status().message()));
+    }
   }
   std::string why;
   if (!EnsureDirectory(out, &why)) return Fail(why);

@@ -1,17 +1,22 @@
-// `edictctl gen docs`: the Markdown reference of a product catalogue; and the helpers the
-// other generators share (gen_outputs.h).
+// `edictctl gen docs`: the Markdown reference of a product catalogue or of the built-in
+// catalogue (docs/settings.md); and the helpers the other generators share (gen_outputs.h).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "policy/catalog.h"
 #include "policy/catalog/catalog_validate.h"
 #include "policy/compiler/json.h"
+#include "policy/condition.h"
 #include "tools/edictctl/gen_outputs.h"
 
 namespace edict::ctl::gen {
@@ -178,15 +183,104 @@ std::string ConditionText(const fb::Condition* c) {
   return terms.empty() ? "always" : absl::StrJoin(terms, "; ");
 }
 
-void SettingsSection(const cfb::Catalog& c, std::string* out) {
+// How a catalogue is presented: a product catalogue, or the built-in catalogue (no product
+// table; five products told apart by id prefix; `seed` cites docs/requirements.md rules).
+struct Style {
+  bool builtin = false;
+};
+
+// A `seed` field ("R3.4, R3.5": rule numbers of docs/requirements.md) as Markdown links to
+// the rules' anchors; the reference is written next to requirements.md (docs/settings.md).
+std::string RequirementLinks(const flatbuffers::String* seed) {
+  std::vector<std::string> links;
+  for (absl::string_view id : absl::StrSplit(Str(seed), ',', absl::SkipWhitespace())) {
+    id = absl::StripAsciiWhitespace(id);
+    links.push_back(absl::StrCat("[", id, "](requirements.md#", id, ")"));
+  }
+  return absl::StrJoin(links, ", ");
+}
+
+// Appends the requirement column's header or cell in the built-in style.
+void AddRequirementHeader(const Style& style, std::vector<std::string>* cells) {
+  if (style.builtin) cells->push_back("requirement");
+}
+template <typename T>
+void AddRequirement(const Style& style, const T& e, std::vector<std::string>* cells) {
+  if (style.builtin) cells->push_back(RequirementLinks(e.seed()));
+}
+
+// Ranks ids in catalogue order; an id the catalogue does not define (a product's rule may
+// name a built-in purpose) ranks after them, in order of first use.
+class Ranks {
+ public:
+  template <typename T>
+  explicit Ranks(const flatbuffers::Vector<flatbuffers::Offset<T>>* v) {
+    if (v == nullptr) return;
+    for (const T* e : *v) rank_.emplace(Str(e->id()), static_cast<int>(rank_.size()));
+  }
+  int Of(const std::string& id) {
+    return rank_.emplace(id, static_cast<int>(rank_.size())).first->second;
+  }
+
+ private:
+  std::map<std::string, int> rank_;
+};
+
+// The products of the built-in catalogue: the first segments of its setting and schedule
+// ids, in order of first appearance.
+void ProductsSection(const cfb::Catalog& c, std::string* out) {
+  struct Product {
+    std::string id;
+    std::vector<int> settings;
+    std::vector<std::string> schedules;
+  };
+  std::vector<Product> products;
+  auto find = [&](absl::string_view id) -> Product& {
+    const std::string prefix(id.substr(0, id.find('.')));
+    for (Product& p : products) {
+      if (p.id == prefix) return p;
+    }
+    products.push_back(Product{prefix, {}, {}});
+    return products.back();
+  };
+  if (c.settings() != nullptr) {
+    for (const cfb::Setting* s : *c.settings()) find(Str(s->id())).settings.push_back(s->num());
+  }
+  if (c.schedules() != nullptr) {
+    for (const cfb::Schedule* s : *c.schedules()) {
+      find(Str(s->id())).schedules.push_back(Code(Str(s->id())));
+    }
+  }
+  absl::StrAppend(out, "## Products\n\n", "The built-in catalogue has no product table: it holds ",
+                  products.size(),
+                  " products, each the first segment of its setting and schedule ids. Data "
+                  "classes and purposes are shared.\n\n");
+  Header(out, {"product", "settings", "setting nums", "schedules"});
+  for (const Product& p : products) {
+    std::string nums;
+    if (!p.settings.empty()) {
+      const bool dense =
+          p.settings.back() - p.settings.front() + 1 == static_cast<int>(p.settings.size());
+      nums = dense ? absl::StrCat(p.settings.front(), "..", p.settings.back())
+                   : absl::StrJoin(p.settings, ", ");
+    }
+    Row(out, {Code(p.id), absl::StrCat(p.settings.size()), nums, absl::StrJoin(p.schedules, ", ")});
+  }
+  absl::StrAppend(out, "\n");
+}
+
+void SettingsSection(const cfb::Catalog& c, const Style& style, std::string* out) {
   absl::StrAppend(out, "## Settings\n\n",
                   "Policy rules (`settings[]` of policy JSON) may set the settings an admin "
                   "may set; values are written in policy JSON as: Bool `true`/`false`; Enum "
                   "one of the allowed values as a string; Flags an array of allowed values; "
                   "Integer a JSON integer; Duration `\"30m\"`, `\"12h\"`, `\"7d\"`, `\"45s\"` "
                   "or integer seconds; String a string.\n\n");
-  Header(out,
-         {"id", "type", "default", "allowed values", "who may set it", "scope", "description"});
+  std::vector<std::string> header = {
+      "id", "num", "type", "default", "allowed values", "who may set it", "scope", "description"};
+  AddRequirementHeader(style, &header);
+  Header(out, header);
+  if (c.settings() == nullptr) return;
   for (const cfb::Setting* s : *c.settings()) {
     std::string desc = Str(s->description());
     if (s->deprecated()) desc = absl::StrCat("**Deprecated.** ", desc);
@@ -199,9 +293,16 @@ void SettingsSection(const cfb::Catalog& c, std::string* out) {
     if (s->source()) absl::StrAppend(&desc, " Source: ", Str(s->source()), ".");
     std::vector<std::string> values;
     for (const std::string& v : Values(*s)) values.push_back(Code(v));
-    Row(out, {Code(Str(s->id())), cfb::EnumNameSettingType(s->type()), DefaultText(*s),
-              absl::StrJoin(values, ", "), SettersText(s->setters()),
-              cfb::EnumNameScope(s->scope()), desc});
+    std::vector<std::string> cells = {Code(Str(s->id())),
+                                      absl::StrCat(s->num()),
+                                      cfb::EnumNameSettingType(s->type()),
+                                      DefaultText(*s),
+                                      absl::StrJoin(values, ", "),
+                                      SettersText(s->setters()),
+                                      cfb::EnumNameScope(s->scope()),
+                                      desc};
+    AddRequirement(style, *s, &cells);
+    Row(out, cells);
   }
 }
 
@@ -246,42 +347,90 @@ void AttributesSection(const cfb::Catalog& c, std::string* out) {
 
 template <typename T>
 void SimpleSection(const char* title, const flatbuffers::Vector<flatbuffers::Offset<T>>* v,
-                   bool obligations, std::string* out) {
+                   const Style& style, std::string* out) {
   if (v == nullptr || v->size() == 0) return;
+  constexpr bool kObligations = std::is_same_v<T, cfb::DataClass>;
   absl::StrAppend(out, "\n## ", title, "\n\n");
-  if (obligations) {
-    Header(out, {"id", "num", "always attached", "description"});
-  } else {
-    Header(out, {"id", "num", "description"});
-  }
+  std::vector<std::string> header = {"id", "num"};
+  if (kObligations) header.push_back("always attached");
+  header.push_back("description");
+  AddRequirementHeader(style, &header);
+  Header(out, header);
   for (const T* e : *v) {
     std::string desc = Str(e->description());
     if (e->source()) absl::StrAppend(&desc, " Source: ", Str(e->source()), ".");
     std::vector<std::string> cells = {Code(Str(e->id())), absl::StrCat(e->num())};
-    if constexpr (std::is_same_v<T, cfb::DataClass>) {
-      if (obligations) cells.push_back(ObligationsText(e->obligations()));
-    }
+    if constexpr (kObligations) cells.push_back(ObligationsText(e->obligations()));
     cells.push_back(desc);
+    AddRequirement(style, *e, &cells);
     Row(out, cells);
   }
 }
 
-void DefaultsSections(const cfb::Catalog& c, std::string* out) {
+void DefaultsSections(const cfb::Catalog& c, const Style& style, std::string* out) {
   if (c.data_use_defaults() && c.data_use_defaults()->size() > 0) {
-    absl::StrAppend(out, "\n## Built-in data-use rules\n\nCells without a rule are denied.\n\n");
-    Header(out, {"data class", "purpose", "effect", "when", "obligations", "fixed", "note"});
+    absl::StrAppend(out,
+                    "\n## Built-in data-use rules\n\nCells without a rule are denied. Fixed "
+                    "cells cannot be changed by any policy. Within a cell (data class, purpose) "
+                    "the most specific matching rule wins; rules are listed by cell, most "
+                    "specific first.\n\n");
+    std::vector<std::string> header = {"data class",  "purpose", "effect", "when",
+                                       "obligations", "fixed",   "note"};
+    AddRequirementHeader(style, &header);
+    Header(out, header);
+    Ranks classes(c.data_classes()), purposes(c.purposes());
+    struct Rule {
+      int data_class, purpose, specificity;
+      const cfb::DataUseDefault* d;
+    };
+    std::vector<Rule> rules;
     for (const cfb::DataUseDefault* d : *c.data_use_defaults()) {
-      Row(out, {Code(Str(d->data_class())), Code(Str(d->purpose())),
-                d->effect() == fb::Effect_Allow ? "allow" : "deny", ConditionText(d->when()),
-                ObligationsText(d->obligations()), d->fixed() ? "yes" : "", Str(d->note())});
+      rules.push_back({classes.Of(Str(d->data_class())), purposes.Of(Str(d->purpose())),
+                       Specificity(d->when()), d});
+    }
+    std::stable_sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) {
+      if (a.data_class != b.data_class) return a.data_class < b.data_class;
+      if (a.purpose != b.purpose) return a.purpose < b.purpose;
+      return a.specificity > b.specificity;
+    });
+    for (const Rule& r : rules) {
+      const cfb::DataUseDefault* d = r.d;
+      std::vector<std::string> cells = {Code(Str(d->data_class())),
+                                        Code(Str(d->purpose())),
+                                        d->effect() == fb::Effect_Allow ? "allow" : "deny",
+                                        ConditionText(d->when()),
+                                        ObligationsText(d->obligations()),
+                                        d->fixed() ? "yes" : "",
+                                        Str(d->note())};
+      AddRequirement(style, *d, &cells);
+      Row(out, cells);
     }
   }
   if (c.schedule_defaults() && c.schedule_defaults()->size() > 0) {
-    absl::StrAppend(out, "\n## Built-in schedule intervals\n\n");
-    Header(out, {"schedule", "interval", "when", "note"});
+    absl::StrAppend(out,
+                    "\n## Built-in schedule intervals\n\nPer schedule, the most specific "
+                    "matching rule wins; listed most specific first.\n\n");
+    std::vector<std::string> header = {"schedule", "interval", "when", "note"};
+    AddRequirementHeader(style, &header);
+    Header(out, header);
+    Ranks schedules(c.schedules());
+    struct Rule {
+      int schedule, specificity;
+      const cfb::ScheduleDefault* d;
+    };
+    std::vector<Rule> rules;
     for (const cfb::ScheduleDefault* d : *c.schedule_defaults()) {
-      Row(out, {Code(Str(d->schedule())), Code(Str(d->interval())), ConditionText(d->when()),
-                Str(d->note())});
+      rules.push_back({schedules.Of(Str(d->schedule())), Specificity(d->when()), d});
+    }
+    std::stable_sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) {
+      if (a.schedule != b.schedule) return a.schedule < b.schedule;
+      return a.specificity > b.specificity;
+    });
+    for (const Rule& r : rules) {
+      std::vector<std::string> cells = {Code(Str(r.d->schedule())), Code(Str(r.d->interval())),
+                                        ConditionText(r.d->when()), Str(r.d->note())};
+      AddRequirement(style, *r.d, &cells);
+      Row(out, cells);
     }
   }
   if (c.compliance_tags() && c.compliance_tags()->size() > 0) {
@@ -299,6 +448,18 @@ void DefaultsSections(const cfb::Catalog& c, std::string* out) {
   }
 }
 
+// Everything after the title and introduction.
+void Body(const cfb::Catalog& c, const Style& style, std::string* out) {
+  if (style.builtin) ProductsSection(c, out);
+  SettingsSection(c, style, out);
+  if (!style.builtin) NativeSection(c, out);  // built-in settings use the agent's own names
+  AttributesSection(c, out);
+  SimpleSection("Data classes", c.data_classes(), style, out);
+  SimpleSection("Purposes", c.purposes(), style, out);
+  SimpleSection("Schedules", c.schedules(), style, out);
+  DefaultsSections(c, style, out);
+}
+
 }  // namespace
 
 absl::StatusOr<Outputs> Docs(const cat::CatalogView& view) {
@@ -310,14 +471,40 @@ absl::StatusOr<Outputs> Docs(const cat::CatalogView& view) {
                   "` (", Str(p->display_name()), " by ", Str(p->vendor()), "), version ",
                   c.version(), ", ", cat::FormatHash(view.hash()),
                   ". Do not edit: change the catalogue source and regenerate.\n\n");
-  SettingsSection(c, &out);
-  NativeSection(c, &out);
-  AttributesSection(c, &out);
-  SimpleSection("Data classes", c.data_classes(), true, &out);
-  SimpleSection("Purposes", c.purposes(), false, &out);
-  SimpleSection("Schedules", c.schedules(), false, &out);
-  DefaultsSections(c, &out);
+  Body(c, Style{}, &out);
   return Outputs{{product + ".md", std::move(out)}};
+}
+
+absl::StatusOr<Outputs> BuiltinDocs() {
+  return BuiltinDocs(absl::string_view(reinterpret_cast<const char*>(catalog::kBuiltinCatalogBytes),
+                                       catalog::kBuiltinCatalogSize));
+}
+
+absl::StatusOr<Outputs> BuiltinDocs(absl::string_view bytes) {
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0) {
+    return absl::InvalidArgumentError("the built-in catalogue is not 8-byte aligned");
+  }
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!cfb::VerifyCatalogBuffer(verifier)) {  // also checks the identifier, EDCT
+    return absl::InvalidArgumentError("the built-in catalogue does not verify");
+  }
+  const cfb::Catalog& c = *cfb::GetCatalog(data);
+  if (c.product() != nullptr) {
+    return absl::InvalidArgumentError(
+        "the built-in catalogue has a product table (render it with --catalog)");
+  }
+  std::string out = "# edict built-in catalogue settings reference\n\n";
+  absl::StrAppend(
+      &out,
+      "Generated by `edictctl gen docs --builtin` from the built-in catalogue "
+      "(`policy/catalog/catalog.json`, embedded in the build as a binary catalogue), version ",
+      c.version(),
+      ". Requirement links are the rules of [requirements.md](requirements.md) each entry "
+      "implements (its `seed`). Do not edit: a test fails when this file is stale; regenerate "
+      "it with `cmake --build build --target update-docs`.\n\n");
+  Body(c, Style{/*builtin=*/true}, &out);
+  return Outputs{{"settings.md", std::move(out)}};
 }
 
 }  // namespace edict::ctl::gen

@@ -1,7 +1,7 @@
 // Generators of `edictctl gen` (cmd_gen.cc): files derived from a verified product
-// catalogue (docs/catalogs.md). Each returns the files to write, with paths relative to the
-// output directory, or an error saying why the catalogue cannot be rendered in that form.
-// Pure functions: no I/O.
+// catalogue (docs/catalogs.md) or, for docs, the built-in catalogue. Each returns the files to
+// write, with paths relative to the output directory, or an error saying why the catalogue cannot
+// be rendered in that form. Pure functions: no I/O.
 #ifndef EDICT_TOOLS_EDICTCTL_GEN_OUTPUTS_H_
 #define EDICT_TOOLS_EDICTCTL_GEN_OUTPUTS_H_
 
@@ -23,6 +23,14 @@ using Outputs = std::vector<OutputFile>;
 
 // <product>.md: Markdown reference (gen_docs.cc).
 absl::StatusOr<Outputs> Docs(const catalogs::CatalogView& view);
+// settings.md: the same reference for the built-in catalogue (no product table; five
+// products by id prefix; each entry's `seed` as links to docs/requirements.md rules), from
+// the binary catalogue embedded in the build (policy/catalog.h kBuiltinCatalogBytes),
+// checked with the FlatBuffers verifier first (gen_docs.cc).
+absl::StatusOr<Outputs> BuiltinDocs();
+// The same from other bytes of a built-in style catalogue (8-byte aligned, identifier
+// EDCT, no product); InvalidArgument if they do not verify or have a product.
+absl::StatusOr<Outputs> BuiltinDocs(absl::string_view bytes);
 // <product>.policy.schema.json: JSON Schema (draft 2020-12) of policy JSON using this
 // catalogue's settings (gen_schema.cc).
 absl::StatusOr<Outputs> JsonSchema(const catalogs::CatalogView& view);

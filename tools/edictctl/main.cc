@@ -12,7 +12,7 @@ constexpr Command kCommands[] = {
     {"inspect", "print a payload as canonical policy JSON", RunInspect},
     {"catalog", "list the settings catalogue; build, inspect, check product catalogues",
      RunCatalogCommand},
-    {"gen", "generate docs, JSON Schema, ADMX/ADML or gschema from a product catalogue", RunGen},
+    {"gen", "generate docs, JSON Schema, ADMX/ADML or gschema from a catalogue", RunGen},
     {"eval", "evaluate a setting, data-use or schedule query against a policy", RunEval},
     {"explain", "explain an answer in one sentence (or with every candidate)", RunExplain},
     {"conformance", "run the conformance vectors of a directory", RunConformance},
