@@ -7,11 +7,15 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ports/io_status.h"
+#include "ports/text.h"
 #include "ports/windows/win_io.h"
 
 namespace edict::ports {
@@ -20,7 +24,8 @@ namespace {
 using win::Narrow;
 using win::Widen;
 
-constexpr char kValueSet[] = "value";
+constexpr char kValueSet[] = "value";            // built-in: "<level>/<value name>"
+constexpr char kProductSet[] = "product-value";  // "<level>/<vendor>\\<display name>/<value name>"
 constexpr REGSAM kView = KEY_WOW64_64KEY;
 
 HKEY Root(bool local_machine) { return local_machine ? HKEY_LOCAL_MACHINE : HKEY_CURRENT_USER; }
@@ -136,6 +141,80 @@ bool ValidName(absl::string_view s) {
   return s != "." && s != "..";
 }
 
+// "<vendor>\<display name>" of a product setting (NativePolicyEntry::registry_key): two key
+// names of 1..255 bytes of UTF-8 without control characters or '\', neither "." nor "..".
+bool ValidProductKey(absl::string_view s) {
+  if (!IsValidUtf8(s)) return false;
+  const std::vector<absl::string_view> parts = absl::StrSplit(s, '\\');
+  if (parts.size() != 2) return false;
+  for (absl::string_view part : parts) {
+    if (part.empty() || part.size() > 255 || part == "." || part == "..") return false;
+    for (char c : part) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) return false;
+    }
+  }
+  return true;
+}
+
+// A product setting's value name: 1..255 bytes of UTF-8 without control characters or '/'
+// (the ownership record separates key and name with '/').
+bool ValidProductValueName(absl::string_view s) {
+  if (s.empty() || s.size() > 255 || !IsValidUtf8(s)) return false;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '/') return false;
+  }
+  return true;
+}
+
+// catalog.fbs RegistryType.
+enum : uint8_t { kAuto = 0, kDWord = 1, kQWord = 2, kString = 3, kMultiString = 4 };
+
+// `value` as the registry type a product mapping names (Auto: as Encode).
+absl::StatusOr<Encoded> EncodeAs(const NativeValue& value, uint8_t type, absl::string_view key) {
+  const bool* b = std::get_if<bool>(&value);
+  const int64_t* i = std::get_if<int64_t>(&value);
+  auto mismatch = [&](absl::string_view type_name) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value of \"", key, "\" does not fit its registry type ", type_name));
+  };
+  switch (type) {
+    case kAuto:
+      return Encode(value);
+    case kDWord: {
+      if (b == nullptr && i == nullptr) return mismatch("DWord");
+      const int64_t n = b != nullptr ? (*b ? 1 : 0) : *i;
+      // Negative values as 32-bit two's complement (a signed DWORD).
+      if (n < -int64_t{0x80000000} || n > int64_t{0xffffffff}) return mismatch("DWord");
+      const DWORD d = static_cast<DWORD>(static_cast<uint32_t>(n));
+      Encoded e;
+      e.type = REG_DWORD;
+      e.bytes.assign(reinterpret_cast<const char*>(&d), sizeof(d));
+      return e;
+    }
+    case kQWord: {
+      if (b == nullptr && i == nullptr) return mismatch("QWord");
+      const uint64_t q = b != nullptr ? (*b ? 1 : 0) : static_cast<uint64_t>(*i);
+      Encoded e;
+      e.type = REG_QWORD;
+      e.bytes.assign(reinterpret_cast<const char*>(&q), sizeof(q));
+      return e;
+    }
+    case kString:
+      if (!std::holds_alternative<std::string>(value)) return mismatch("String");
+      return Encode(value);
+    case kMultiString:
+      if (!std::holds_alternative<std::vector<std::string>>(value)) return mismatch("MultiString");
+      return Encode(value);
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", key, "\" has unknown registry type ", static_cast<int>(type)));
+  }
+}
+
+std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
 class RegistryPolicyStore : public NativePolicyStore {
  public:
   explicit RegistryPolicyStore(RegistryPolicyOptions options)
@@ -150,13 +229,15 @@ class RegistryPolicyStore : public NativePolicyStore {
 
   absl::Status Apply(absl::Span<const NativePolicyEntry> entries) override {
     if (absl::Status s = ValidateNativeEntries(entries); !s.ok()) return s;
-    Desired desired;
+    Plan plan;
+    OwnershipRecord wanted;
     for (const NativePolicyEntry& e : entries) {
-      // Product settings (their own policy key, registry_key) are not written yet
-      // (docs/windows.md).
-      if (!e.registry_key.empty()) continue;
-      if (!absl::StartsWith(e.key, options_.key_prefix)) continue;
-      if (e.key.size() == options_.key_prefix.size()) continue;
+      const bool product = !e.registry_key.empty();
+      if (product && !options_.products) continue;
+      if (!product) {
+        if (!absl::StartsWith(e.key, options_.key_prefix)) continue;
+        if (e.key.size() == options_.key_prefix.size()) continue;
+      }
       if (!e.mandatory && !options_.recommended) continue;
       if (const auto* list = std::get_if<std::vector<std::string>>(&e.value)) {
         for (const std::string& item : *list) {
@@ -166,34 +247,79 @@ class RegistryPolicyStore : public NativePolicyStore {
           }
         }
       }
-      const std::string name = e.key.substr(options_.key_prefix.size());
-      desired[Level(e.mandatory)][name] = Encode(e.value);
+      const std::string level = Level(e.mandatory);
+      std::string key, name;
+      Encoded value;
+      if (product) {
+        if (!ValidProductKey(e.registry_key)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "\"", e.key, "\" has a bad registry key \"", EscapeForDisplay(e.registry_key), "\""));
+        }
+        name = e.registry_value.empty() ? e.key : e.registry_value;
+        if (!ValidProductValueName(name)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "\"", e.key, "\" has a bad registry value name \"", EscapeForDisplay(name), "\""));
+        }
+        absl::StatusOr<Encoded> encoded = EncodeAs(e.value, e.registry_type, e.key);
+        if (!encoded.ok()) return encoded.status();
+        value = *std::move(encoded);
+        key = ProductKey(e.registry_key, e.mandatory);
+        wanted.sets[kProductSet].insert(absl::StrCat(level, "/", e.registry_key, "/", name));
+      } else {
+        name = e.key.substr(options_.key_prefix.size());
+        value = Encode(e.value);
+        key = KeyOf(level);
+        wanted.sets[kValueSet].insert(absl::StrCat(level, "/", name));
+      }
+      KeyPlan& kp = plan[Lower(key)];
+      if (kp.key.empty()) kp.key = key;
+      auto [it, fresh] = kp.want.emplace(Lower(name), std::make_pair(name, std::move(value)));
+      if (!fresh) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", e.key, "\" and another setting both map to ", Where(kp.key, name),
+                         " (registry names are case-insensitive)"));
+      }
     }
-    return Sync(desired);
+    return Sync(std::move(plan), wanted);
   }
 
   absl::Status Clear() override {
-    if (absl::Status s = Sync({}); !s.ok()) return s;
+    if (absl::Status s = Sync({}, {}); !s.ok()) return s;
     return options_.state->Remove(options_.record_name);
   }
 
   absl::StatusOr<std::vector<std::string>> OwnedKeys() override {
     absl::StatusOr<OwnershipRecord> owned = LoadRecord();
     if (!owned.ok()) return owned.status();
-    const auto& items = owned->Get(kValueSet);
-    return std::vector<std::string>(items.begin(), items.end());
+    std::vector<std::string> out;
+    for (const char* set : {kValueSet, kProductSet}) {
+      const auto& items = owned->Get(set);
+      out.insert(out.end(), items.begin(), items.end());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
  private:
-  // level ("mandatory" | "recommended") -> value name -> encoded value.
-  using Desired = std::map<std::string, std::map<std::string, Encoded>>;
+  // One registry key's part of a change: the values edict wants there and those it owns.
+  struct KeyPlan {
+    std::string key;                                              // below the root
+    std::map<std::string, std::pair<std::string, Encoded>> want;  // lower-case name -> value
+    std::map<std::string, std::string> owned;                     // lower-case name -> name
+  };
+  // By lower-case key path (the registry compares key and value names case-insensitively);
+  // a key sorts before its subkeys.
+  using Plan = std::map<std::string, KeyPlan>;
 
   static std::string Level(bool mandatory) { return mandatory ? "mandatory" : "recommended"; }
   const std::string& KeyOf(const std::string& level) const {
     return level == "mandatory" ? mandatory_key_ : recommended_key_;
   }
-  std::string Where(const std::string& level, absl::string_view name = "") const {
-    std::string out = absl::StrCat(RootName(options_.local_machine), "\\", KeyOf(level));
+  std::string ProductKey(absl::string_view registry_key, bool mandatory) const {
+    return absl::StrCat(options_.base_key, "\\", registry_key, mandatory ? "" : "\\Recommended");
+  }
+  std::string Where(const std::string& key, absl::string_view name = "") const {
+    std::string out = absl::StrCat(RootName(options_.local_machine), "\\", key);
     if (!name.empty()) absl::StrAppend(&out, "\\", name);
     return out;
   }
@@ -214,28 +340,63 @@ class RegistryPolicyStore : public NativePolicyStore {
     return options_.state->Write(options_.record_name, *text);
   }
 
-  absl::Status Sync(const Desired& desired) {
-    absl::StatusOr<OwnershipRecord> owned = LoadRecord();
-    if (!owned.ok()) return owned.status();
-    OwnershipRecord wanted;
-    for (const auto& [level, values] : desired) {
-      for (const auto& [name, value] : values) {
-        wanted.sets[kValueSet].insert(absl::StrCat(level, "/", name));
+  void AddOwned(Plan* plan, const std::string& key, const std::string& name) const {
+    if (name.empty()) return;
+    KeyPlan& kp = (*plan)[Lower(key)];
+    if (kp.key.empty()) kp.key = key;
+    kp.owned.emplace(Lower(name), name);
+  }
+
+  // Adds what `owned` records to the plan, and the store's own two keys (an empty one is
+  // removed even when nothing is recorded there). Items that cannot be ours (a malformed or
+  // forged record) name nothing: they are dropped when the record is narrowed.
+  void AddOwned(Plan* plan, const OwnershipRecord& owned) const {
+    for (const std::string& level : {std::string("mandatory"), std::string("recommended")}) {
+      KeyPlan& kp = (*plan)[Lower(KeyOf(level))];
+      if (kp.key.empty()) kp.key = KeyOf(level);
+    }
+    for (const std::string& item : owned.Get(kValueSet)) {
+      for (const std::string& level : {std::string("mandatory"), std::string("recommended")}) {
+        absl::string_view name = item;
+        if (absl::ConsumePrefix(&name, absl::StrCat(level, "/"))) {
+          AddOwned(plan, KeyOf(level), std::string(name));
+        }
       }
     }
+    for (const std::string& item : owned.Get(kProductSet)) {
+      const size_t first = item.find('/');
+      const size_t last = item.rfind('/');
+      if (first == std::string::npos || last == first) continue;
+      const std::string level = item.substr(0, first);
+      const std::string registry_key = item.substr(first + 1, last - first - 1);
+      const std::string name = item.substr(last + 1);
+      if ((level != "mandatory" && level != "recommended") || !ValidProductKey(registry_key) ||
+          !ValidProductValueName(name)) {
+        continue;
+      }
+      AddOwned(plan, ProductKey(registry_key, level == "mandatory"), name);
+    }
+  }
+
+  absl::Status Sync(Plan plan, const OwnershipRecord& wanted) {
+    absl::StatusOr<OwnershipRecord> owned = LoadRecord();
+    if (!owned.ok()) return owned.status();
+    AddOwned(&plan, *owned);
     // Refuse to take over a value we did not write.
-    for (const auto& [level, values] : desired) {
-      absl::StatusOr<Key> key = OpenKey(options_.local_machine, KeyOf(level), KEY_QUERY_VALUE);
+    for (const auto& [lower, kp] : plan) {
+      if (kp.want.empty()) continue;
+      absl::StatusOr<Key> key = OpenKey(options_.local_machine, kp.key, KEY_QUERY_VALUE);
       if (!key.ok()) return key.status();
       if (!*key) continue;
-      for (const auto& [name, value] : values) {
-        if (owned->Has(kValueSet, absl::StrCat(level, "/", name))) continue;
+      for (const auto& [lname, want] : kp.want) {
+        if (kp.owned.count(lname) > 0) continue;
+        const std::string& name = want.first;
         absl::StatusOr<std::optional<Encoded>> raw =
-            ReadRaw(key->get(), Widen(name), Where(level, name));
+            ReadRaw(key->get(), Widen(name), Where(kp.key, name));
         if (!raw.ok()) return raw.status();
         if (raw->has_value()) {
           return absl::FailedPreconditionError(
-              absl::StrCat(Where(level, name), " exists and was not written by edict"));
+              absl::StrCat(Where(kp.key, name), " exists and was not written by edict"));
         }
       }
     }
@@ -243,35 +404,37 @@ class RegistryPolicyStore : public NativePolicyStore {
     OwnershipRecord widened = *owned;
     widened.MergeFrom(wanted);
     if (absl::Status s = SaveRecord(widened, *owned); !s.ok()) return s;
-    for (const auto& [level, values] : desired) {
-      if (absl::Status s = WriteLevel(level, values); !s.ok()) return s;
+    for (const auto& [lower, kp] : plan) {
+      if (kp.want.empty()) continue;
+      if (absl::Status s = WriteKey(kp); !s.ok()) return s;
     }
-    if (absl::Status s = RemoveStale(widened, desired); !s.ok()) return s;
+    if (absl::Status s = RemoveStale(plan); !s.ok()) return s;
     return SaveRecord(wanted, widened);
   }
 
-  absl::Status WriteLevel(const std::string& level, const std::map<std::string, Encoded>& values) {
-    const std::string where = Where(level);
+  absl::Status WriteKey(const KeyPlan& kp) {
+    const std::string where = Where(kp.key);
     if (absl::Status s = io_.Check(IoOp::kMkdir, where, "create key"); !s.ok()) return s;
     HKEY h = nullptr;
-    LSTATUS rc = ::RegCreateKeyExW(Root(options_.local_machine), Widen(KeyOf(level)).c_str(), 0,
-                                   nullptr, REG_OPTION_NON_VOLATILE,
-                                   KEY_QUERY_VALUE | KEY_SET_VALUE | kView, nullptr, &h, nullptr);
+    LSTATUS rc = ::RegCreateKeyExW(Root(options_.local_machine), Widen(kp.key).c_str(), 0, nullptr,
+                                   REG_OPTION_NON_VOLATILE, KEY_QUERY_VALUE | KEY_SET_VALUE | kView,
+                                   nullptr, &h, nullptr);
     if (rc != ERROR_SUCCESS) return RegStatus(rc, "create key", where);
     Key key(h);
     bool changed = false;
-    for (const auto& [name, value] : values) {
+    for (const auto& [lname, want] : kp.want) {
+      const auto& [name, value] = want;
       const std::wstring wname = Widen(name);
-      absl::StatusOr<std::optional<Encoded>> raw = ReadRaw(key.get(), wname, Where(level, name));
+      absl::StatusOr<std::optional<Encoded>> raw = ReadRaw(key.get(), wname, Where(kp.key, name));
       if (!raw.ok()) return raw.status();
       if (raw->has_value() && **raw == value) continue;
-      if (absl::Status s = io_.Check(IoOp::kWrite, Where(level, name), "set value"); !s.ok()) {
+      if (absl::Status s = io_.Check(IoOp::kWrite, Where(kp.key, name), "set value"); !s.ok()) {
         return s;
       }
       rc = ::RegSetValueExW(key.get(), wname.c_str(), 0, value.type,
                             reinterpret_cast<const BYTE*>(value.bytes.data()),
                             static_cast<DWORD>(value.bytes.size()));
-      if (rc != ERROR_SUCCESS) return RegStatus(rc, "set value", Where(level, name));
+      if (rc != ERROR_SUCCESS) return RegStatus(rc, "set value", Where(kp.key, name));
       changed = true;
     }
     if (!changed) return absl::OkStatus();
@@ -285,49 +448,49 @@ class RegistryPolicyStore : public NativePolicyStore {
     return absl::OkStatus();
   }
 
-  absl::Status RemoveStale(const OwnershipRecord& owned, const Desired& desired) {
-    for (const std::string level : {"recommended", "mandatory"}) {
+  // Deletes owned values no longer wanted, then keys left without values and subkeys that
+  // nothing is wanted in; subkeys (Recommended) before their parents.
+  absl::Status RemoveStale(const Plan& plan) {
+    for (auto it = plan.rbegin(); it != plan.rend(); ++it) {
+      const KeyPlan& kp = it->second;
       absl::StatusOr<Key> key =
-          OpenKey(options_.local_machine, KeyOf(level), KEY_QUERY_VALUE | KEY_SET_VALUE);
+          OpenKey(options_.local_machine, kp.key, KEY_QUERY_VALUE | KEY_SET_VALUE);
       if (!key.ok()) return key.status();
       if (!*key) continue;
-      const auto found = desired.find(level);
       bool changed = false;
-      for (const std::string& item : owned.Get(kValueSet)) {
-        absl::string_view name = item;
-        if (!absl::ConsumePrefix(&name, absl::StrCat(level, "/"))) continue;
-        if (found != desired.end() && found->second.count(std::string(name)) > 0) continue;
+      for (const auto& [lname, name] : kp.owned) {
+        if (kp.want.count(lname) > 0) continue;
         const std::wstring wname = Widen(name);
         if (::RegQueryValueExW(key->get(), wname.c_str(), nullptr, nullptr, nullptr, nullptr) ==
             ERROR_FILE_NOT_FOUND) {
           continue;
         }
-        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(level, name), "delete value");
+        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(kp.key, name), "delete value");
             !s.ok()) {
           return s;
         }
         const LSTATUS rc = ::RegDeleteValueW(key->get(), wname.c_str());
         if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
-          return RegStatus(rc, "delete value", Where(level, name));
+          return RegStatus(rc, "delete value", Where(kp.key, name));
         }
         changed = true;
       }
       if (changed) {
-        if (absl::Status s = Flush(key->get(), Where(level)); !s.ok()) return s;
+        if (absl::Status s = Flush(key->get(), Where(kp.key)); !s.ok()) return s;
       }
-      // A level key left empty is removed (the product key only once Recommended is gone).
+      // A key left empty is removed (a product key only once its Recommended is gone).
       DWORD subkeys = 0, values = 0;
       if (::RegQueryInfoKeyW(key->get(), nullptr, nullptr, nullptr, &subkeys, nullptr, nullptr,
                              &values, nullptr, nullptr, nullptr, nullptr) == ERROR_SUCCESS &&
-          subkeys == 0 && values == 0 && (found == desired.end() || found->second.empty())) {
+          subkeys == 0 && values == 0 && kp.want.empty()) {
         *key = Key();
-        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(level), "delete key"); !s.ok()) {
+        if (absl::Status s = io_.Check(IoOp::kUnlink, Where(kp.key), "delete key"); !s.ok()) {
           return s;
         }
         const LSTATUS rc =
-            ::RegDeleteKeyExW(Root(options_.local_machine), Widen(KeyOf(level)).c_str(), kView, 0);
+            ::RegDeleteKeyExW(Root(options_.local_machine), Widen(kp.key).c_str(), kView, 0);
         if (rc != ERROR_SUCCESS && rc != ERROR_FILE_NOT_FOUND) {
-          return RegStatus(rc, "delete key", Where(level));
+          return RegStatus(rc, "delete key", Where(kp.key));
         }
       }
     }

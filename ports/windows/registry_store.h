@@ -1,7 +1,8 @@
 // The Windows registry as a native policy store, the way Group Policy and Chromium-based
 // browsers read admin policy: values under HKLM\SOFTWARE\Policies\<Vendor>\<Product>
 // (mandatory) and HKLM\SOFTWARE\Policies\<Vendor>\<Product>\Recommended (defaults the user
-// may change).
+// may change). Product catalogue settings go under their own product's key the same way:
+// HKLM\SOFTWARE\Policies\<catalogue vendor>\<display name>[\Recommended].
 
 #ifndef EDICT_PORTS_WINDOWS_REGISTRY_STORE_H_
 #define EDICT_PORTS_WINDOWS_REGISTRY_STORE_H_
@@ -30,6 +31,10 @@ struct RegistryPolicyOptions {
   std::string key_prefix;
   // Write recommended entries to ...\Recommended (false: they are skipped).
   bool recommended = true;
+  // Write product settings (entries with a registry_key) under <base_key>\<registry_key>
+  // (false: they are skipped). key_prefix does not apply to them. Only one store per
+  // registry root and base key should write them.
+  bool products = true;
   StateStore* state = nullptr;  // ownership record; required; not owned
   std::string record_name = "native_registry";
   // Consulted before each registry change: creating a key (kMkdir), setting a value
@@ -41,11 +46,25 @@ struct RegistryPolicyOptions {
 // other int64 -> REG_QWORD (two's complement); string -> REG_SZ (UTF-16); list -> REG_MULTI_SZ
 // (items may not be empty: REG_MULTI_SZ cannot hold an empty string; InvalidArgument). Value
 // names are the entry keys (minus key_prefix), always in the 64-bit registry view.
-// Ownership: a record of "<mandatory|recommended>/<value name>" items, widened before and
-// narrowed after every change; values not recorded are never touched, and a value at one of
-// our names that we did not write is refused (FailedPrecondition). A level key left without
-// values (and without subkeys) is deleted. Owned keys are reported as
-// "<mandatory|recommended>/<value name>".
+//
+// Product settings (NativePolicyEntry::registry_key "<vendor>\<display name>", as
+// transport/native_entries.cc fills it and `edictctl gen admx` declares it): the value
+// registry_value (the entry key if empty) under <base_key>\<registry_key>, or its
+// \Recommended subkey when recommended, with registry_type: Auto as above; DWord for bool and
+// integers in [-2^31, 2^32) (negative ones as 32-bit two's complement); QWord for bool and any
+// integer; String for strings; MultiString for lists. A registry_key that is not two key names
+// (1..255 bytes of UTF-8 without control characters or '\', not "." or ".."), a value name
+// that is empty, longer than 255 bytes or holds a control character or '/', a value that does
+// not fit its type, and two settings mapping to one value (key and value names compare
+// case-insensitively, ASCII only) are InvalidArgument, before anything is written.
+//
+// Ownership: a record of "<mandatory|recommended>/<value name>" items (built-in settings) and
+// "<mandatory|recommended>/<vendor>\<display name>/<value name>" items (product settings),
+// widened before and narrowed after every change; values not recorded are never touched, and
+// a value at one of our names that we did not write is refused (FailedPrecondition). Values
+// recorded but no longer in the policy (also every value of a product whose catalogue is
+// gone) are deleted. A key we write to that is left without values (and without subkeys) is
+// deleted; the vendor keys above are left. Owned keys are reported as those items, sorted.
 absl::StatusOr<std::unique_ptr<NativePolicyStore>> OpenRegistryPolicyStore(
     RegistryPolicyOptions options);
 

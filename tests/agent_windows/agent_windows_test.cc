@@ -1,6 +1,7 @@
 // edict-agent on Windows, under wine: spool -> verify -> activate -> registry -> audit,
-// tampering rejected, status and unenroll (in-process and through edict-agent.exe), the
-// ReadDirectoryChangesW daemon loop stopped by an event, and the service round trip.
+// product catalogue settings under their product's key, tampering rejected, status and unenroll
+// (in-process and through edict-agent.exe), the ReadDirectoryChangesW daemon loop stopped by an
+// event, and the service round trip.
 
 #include <windows.h>
 
@@ -17,6 +18,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "policy/catalog/catalog_set.h"
+#include "policy/catalog/catalog_source.h"
 #include "policy/compiler/compiler.h"
 #include "ports/audit.h"
 #include "ports/windows/registry_store.h"
@@ -294,6 +297,100 @@ TEST(AgentWindowsSpool, BundleActivatedIntoTheRegistryTamperedRejectedStatusAndU
   ASSERT_TRUE(agent->Unenroll().ok());
   EXPECT_EQ(s.Ceip(), -1);
   EXPECT_TRUE(ports::ListRegistryValues(false, s.Recommended()).empty());
+  EXPECT_FALSE(ports::RegistryKeyExists(false, s.Mandatory()));
+}
+
+// A product catalogue: acmevpn by "Acme Networks", "Acme VPN" (an explicit DWord and String
+// mapping, and a derived name).
+std::string AcmeCatalogue() {
+  const std::string src = R"({
+  "version": 1,
+  "product": {"id": "acmevpn", "vendor": "Acme Networks", "display_name": "Acme VPN"},
+  "settings": [
+    {"id": "acmevpn.always_on", "num": 0, "type": "Bool", "default": "false",
+     "setters": "Admin", "scope": "Device", "description": "Keep the tunnel up.",
+     "source": "VPN-REQ-001", "native": {"registry_value": "AlwaysOn", "registry_type": "DWord"}},
+    {"id": "acmevpn.lockdown_mode", "num": 1, "type": "Bool", "default": "false",
+     "setters": "Admin", "scope": "Device", "description": "Block traffic outside the tunnel.",
+     "source": "VPN-REQ-002"},
+    {"id": "acmevpn.protocol", "num": 2, "type": "Enum", "values": ["auto", "wireguard"],
+     "default": "auto", "setters": "Admin", "scope": "Device", "description": "Protocol.",
+     "source": "VPN-REQ-016",
+     "native": {"registry_value": "Protocol", "registry_type": "String"}}
+  ]
+})";
+  auto built = catalogs::BuildCatalog(src, "acmevpn.json");
+  EXPECT_TRUE(built.ok()) << built.status();
+  return built.value_or("");
+}
+
+// communicator.ceip and three acmevpn settings, compiled against `set`.
+std::string ProductBundle(uint64_t serial, const CatalogSet& set) {
+  const absl::Time now = absl::Now();
+  const std::string json = absl::StrCat(
+      R"({ "format": 1, "serial": )", serial, R"(, "issued_at": ")", Iso(now - absl::Hours(1)),
+      R"(", "expires_at": ")", Iso(now + absl::Hours(24)),
+      R"(", "target": { "tenant": "contoso" }, "settings": [)",
+      R"({ "setting": "communicator.ceip", "level": "mandatory", "value": true },)",
+      R"({ "setting": "acmevpn.always_on", "level": "mandatory", "value": true },)",
+      R"({ "setting": "acmevpn.protocol", "level": "mandatory", "value": "wireguard" },)",
+      R"({ "setting": "acmevpn.lockdown_mode", "level": "recommended", "value": true }]})");
+  const compiler::CompileResult compiled = compiler::Compile(json, "product.json", set);
+  EXPECT_TRUE(compiled.ok()) << absl::StrJoin(compiled.Rendered(), "\n");
+  const transport::PrivateSigningKey* keys[] = {TestKeys().signer.get()};
+  const std::string& p = compiled.payload;
+  return AsString(*transport::SignBundle(
+      transport::Bytes(reinterpret_cast<const uint8_t*>(p.data()), p.size()), keys));
+}
+
+TEST(AgentWindowsCatalogs, ProductSettingsGoUnderTheProductKeyAndLeaveWithTheCatalogue) {
+  Endpoint s;
+  const std::string dir = s.dir.Sub("catalogs");
+  ASSERT_TRUE(::CreateDirectoryW(ports::win::Widen(dir).c_str(), nullptr));
+  const std::string file = dir + "\\acmevpn.edcat";
+  const std::string bytes = AcmeCatalogue();
+  WriteFileOrDie(file, bytes);
+  AgentConfig c = s.Config();
+  c.catalog_dirs = {dir};
+  std::unique_ptr<Agent> agent = Started(c, nullptr);
+  ASSERT_NE(agent, nullptr);
+  ASSERT_EQ(agent->catalogs().size(), 1u) << absl::StrJoin(agent->catalog_errors(), "\n");
+  auto set = CatalogSet::Create({{file, bytes}});
+  ASSERT_TRUE(set.ok()) << set.status();
+
+  WriteFileOrDie(s.dir.Sub("spool\\b5.edict"), ProductBundle(5, **set));
+  SpoolReport r = agent->ProcessSpool(true);
+  ASSERT_EQ(r.activated, 1) << absl::StrJoin(r.lines, "\n");
+  EXPECT_EQ(s.Ceip(), 1);
+  const std::string vpn = s.key.path() + "\\Acme Networks\\Acme VPN";
+  EXPECT_EQ(ports::ListRegistryValues(false, vpn),
+            (std::vector<std::string>{"AlwaysOn", "Protocol"}));
+  auto always_on = ports::ReadRegistryValue(false, vpn, "AlwaysOn");
+  ASSERT_TRUE(always_on.ok()) << always_on.status();
+  EXPECT_EQ(always_on->type, static_cast<unsigned long>(REG_DWORD));
+  EXPECT_EQ(always_on->number, 1u);
+  auto protocol = ports::ReadRegistryValue(false, vpn, "Protocol");
+  ASSERT_TRUE(protocol.ok()) << protocol.status();
+  EXPECT_EQ(protocol->type, static_cast<unsigned long>(REG_SZ));
+  EXPECT_EQ(protocol->text, "wireguard");
+  auto lockdown = ports::ReadRegistryValue(false, vpn + "\\Recommended", "acmevpn.lockdown_mode");
+  ASSERT_TRUE(lockdown.ok()) << lockdown.status();
+  EXPECT_EQ(lockdown->type, static_cast<unsigned long>(REG_DWORD));
+  EXPECT_EQ(lockdown->number, 1u);
+  EXPECT_TRUE(ports::ListRegistryValues(false, s.Mandatory()) ==
+              (std::vector<std::string>{"communicator.ceip"}));
+
+  // The catalogue removed: its values go, a value the vendor's installer wrote stays, the
+  // built-in settings are as they were.
+  ports::wintest::SetUserString(vpn, "InstallDir", "C:\\Acme");
+  ASSERT_TRUE(::DeleteFileW(ports::win::Widen(file).c_str()));
+  EXPECT_TRUE(agent->CheckCatalogs(true)) << absl::StrJoin(agent->catalog_errors(), "\n");
+  EXPECT_EQ(ports::ListRegistryValues(false, vpn), (std::vector<std::string>{"InstallDir"}));
+  EXPECT_FALSE(ports::RegistryKeyExists(false, vpn + "\\Recommended"));
+  EXPECT_EQ(s.Ceip(), 1);
+
+  ASSERT_TRUE(agent->Unenroll().ok());
+  EXPECT_EQ(ports::ListRegistryValues(false, vpn), (std::vector<std::string>{"InstallDir"}));
   EXPECT_FALSE(ports::RegistryKeyExists(false, s.Mandatory()));
 }
 
