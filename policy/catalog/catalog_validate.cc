@@ -228,6 +228,23 @@ class Checker {
     }
     CheckText(p->vendor(), "product", -1, "vendor", true, "product");
     CheckText(p->display_name(), "product", -1, "display_name", true, "product");
+    // Vendor and display name name the product's registry key (<vendor>\<display name>
+    // under the policy root, docs/catalogs.md "Native mappings"): one key name each.
+    for (const auto& [text, field] :
+         {std::pair<const flatbuffers::String*, const char*>{p->vendor(), "vendor"},
+          {p->display_name(), "display_name"}}) {
+      const absl::string_view v = Sv(text);
+      const bool control = std::any_of(v.begin(), v.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+      });
+      if (!v.empty() && (v.size() > 255 || v == "." || v == ".." || control ||
+                         v.find('\\') != absl::string_view::npos)) {
+        Add("product", -1, field,
+            absl::StrCat("product ", field, " \"", v,
+                         "\" must be one registry key name: at most 255 bytes, no backslash or "
+                         "control character, not \".\" or \"..\""));
+      }
+    }
     if (cat_.version() == 0) Add("version", -1, "", "\"version\" must be 1 or more");
   }
 

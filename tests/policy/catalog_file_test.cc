@@ -133,6 +133,10 @@ TEST(CatalogSource, OtherRules) {
               HasSubstr("f.json:2:14: \"version\" must be 1 or more"));
   EXPECT_THAT(Errors(Edit(kBase, "\"id\": \"demo\"", "\"id\": \"communicator\"")),
               HasSubstr("product id \"communicator\" belongs to the built-in catalogue"));
+  EXPECT_THAT(Errors(Edit(kBase, "\"vendor\": \"Demo Inc\"", "\"vendor\": \"Demo\\\\Inc\"")),
+              HasSubstr("product vendor \"Demo\\Inc\" must be one registry key name"));
+  EXPECT_THAT(Errors(Edit(kBase, "\"display_name\": \"Demo\"", "\"display_name\": \"..\"")),
+              HasSubstr("product display_name \"..\" must be one registry key name"));
   EXPECT_THAT(Errors(Edit(kBase, "\"demo.trust\"", "\"demo.count\"")),
               HasSubstr("duplicate attribute \"demo.count\""));
   EXPECT_THAT(Errors(Edit(kBase, "\"demo.trust\"", "\"other.trust\"")),

@@ -1,6 +1,7 @@
 // What edict-agent needs from the OS, implemented once per platform (agent_linux.cc,
 // agent_windows.cc): file primitives for the spool, the ports wired from the configuration,
-// and the daemon's event source. agent.cc holds everything else and is platform-neutral.
+// and the daemon's event source. The rest (agent.cc, agent_spool.cc, agent_daemon.cc, ...)
+// is platform-neutral.
 // Internal to tools/agent.
 #ifndef EDICT_TOOLS_AGENT_PLATFORM_H_
 #define EDICT_TOOLS_AGENT_PLATFORM_H_
