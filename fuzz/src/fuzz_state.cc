@@ -9,9 +9,9 @@
 //                  `state.prev` in a scratch store root and read back through the store.
 //   mode & 8:      the bytes are an OwnershipRecord.
 //   mode & 32:     the agent's records (transport/activation_records.cc: trust chain,
-//                  anti-rollback floor, active bundle, each with a current and a previous generation; layout
-//                  in common.h, ReadAgentRecords) in a read-only in-memory store, loaded and
-//                  re-verified by transport::LoadActiveState as edict-agent and
+//                  anti-rollback floor, active bundle, each with a current and a previous
+//                  generation; layout in common.h, ReadAgentRecords) in a read-only in-memory
+//                  store, loaded and re-verified by transport::LoadActiveState as edict-agent and
 //                  edict_open_state do; 64: the pinned trust document is given; 128: the
 //                  endpoint identity is given. Then a query burst on what it returns.
 #include <unistd.h>
