@@ -62,13 +62,9 @@ absl::string_view ActivationStepName(ActivationStep s) {
 // ---- Activation -----------------------------------------------------------------------------
 
 absl::Status Activation::Impl::PublishActive() {
-  if (active_->payload().empty()) return o_.publisher->Publish(DefaultsPayload());
-  absl::Status s = o_.publisher->Publish(
-      std::vector<uint8_t>(active_->payload().begin(), active_->payload().end()));
-  if (!s.ok() && o_.catalogs && !o_.catalogs->products().empty() && absl::IsFailedPrecondition(s)) {
-    return o_.publisher->Publish(DefaultsPayload());
-  }
-  return s;
+  if (active_->payload().empty()) return o_.publisher->Publish(DefaultsPayload(), o_.catalogs);
+  return o_.publisher->Publish(
+      std::vector<uint8_t>(active_->payload().begin(), active_->payload().end()), o_.catalogs);
 }
 
 void Activation::Impl::RefreshInfo() {

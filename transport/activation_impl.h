@@ -114,11 +114,9 @@ class Activation::Impl {
     }
   }
 
-  // Publishes the active state (or the defaults).
-  // SnapshotPublisher activates against the built-in set only: with product catalogues it
-  // skips product rules, and one of them marked critical makes it refuse the payload. That
-  // cannot undo what was verified against the full set (Current() holds it), so then the
-  // kernel publisher gets the built-in settings' defaults.
+  // Publishes the active state (or the defaults) to the kernel publisher, activated
+  // against the same catalogue set it was verified against (the publisher keeps the set
+  // alive while the snapshot is current).
   absl::Status PublishActive();
   // Makes `state` the active one (Current() swaps under its lock).
   void SetActive(std::shared_ptr<ActiveState> state) {

@@ -181,6 +181,16 @@ TEST(AgentCatalogs, ProductSettingsAreActivatedWrittenToNativeStoresAndListedByS
   EXPECT_EQ(current->catalogs().products().size(), 1u);
   EXPECT_EQ(Answer(*current, "acmevpn.always_on"), 1);
   EXPECT_EQ(Answer(*current, "acmevpn.extra_logging"), -1) << "not in version 1";
+  // The in-process kernel publisher answers with the same set (it keeps the set alive).
+  {
+    SnapshotPublisher::Reader r((*agent)->publisher());
+    EXPECT_EQ(r->serial(), 5u);
+    ASSERT_EQ(r->skipped_count(), 1u);  // acmevpn.extra_logging, of version 2 only
+    EXPECT_EQ(r->skipped()[0].name, "acmevpn.extra_logging");
+    const int h = r->catalogs().FindSetting("acmevpn.always_on");
+    ASSERT_GE(h, 0);
+    EXPECT_EQ(r->Resolve(h, Context{}).value.number, 1);
+  }
 
   // Managed JSON: the explicit managed_key and the derived one (the id); built-in as before.
   EXPECT_EQ(Managed(t), "{\n  \"AlwaysOn\": true,\n  \"communicator.ceip\": true\n}\n");
