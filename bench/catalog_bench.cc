@@ -3,8 +3,9 @@
 //
 //   BM_CatalogLoad        CatalogSet::Create from .edcat bytes (file bytes, heap kept)
 //   BM_ResolveBuiltin     10,000 rules over the built-in settings (kernel_bench's shape)
-//   BM_ResolveProduct     10,000 rules over the 10,000 product settings, a quarter of
-//                         them with catalogue-attribute terms; contexts carry 6 attributes
+//   BM_ResolveProduct     10,000 rules over product settings (as many as the built-in
+//                         benchmark names, or 2,500), with or without catalogue-attribute
+//                         terms on a quarter of them; contexts carry 6 attributes
 //   BM_ActivateBuiltin    a ~1 MiB built-in payload against the built-in catalogue
 //   BM_ActivateInLargeSet the same payload against built-in + the 10,000-setting catalogue
 //
@@ -266,16 +267,22 @@ void BM_ResolveBuiltin(benchmark::State& state) {
 }
 BENCHMARK(BM_ResolveBuiltin);
 
-// Arg: how many product settings the rules name. BuiltinBoolIds().size() gives the
-// built-in benchmark's shape (same rules per setting, same share grouped); 2,500 spreads
-// the rules over every bool setting of the product (4 un-grouped rules each).
+// Args: how many product settings the rules name (BuiltinBoolIds().size() gives the
+// built-in benchmark's shape: same rules per setting, same share grouped; 2,500 spreads the
+// rules over every bool setting of the product, 4 un-grouped rules each); then 1 if a
+// quarter of the rules have an attribute term (contexts carry 6 attribute values either
+// way), 0 for none (what the run-time catalogue itself costs).
 void BM_ResolveProduct(benchmark::State& state) {
-  const auto built =
-      Build(LargeSet(), ProductBoolIds(static_cast<int>(state.range(0))), kRules, true);
+  const auto built = Build(LargeSet(), ProductBoolIds(static_cast<int>(state.range(0))), kRules,
+                           state.range(1) != 0);
   const Contexts contexts(*built, &LargeSet());
   Resolve(state, *built, contexts);
 }
-BENCHMARK(BM_ResolveProduct)->Arg(static_cast<int64_t>(BuiltinBoolIds().size()))->Arg(2500);
+BENCHMARK(BM_ResolveProduct)
+    ->Args({static_cast<int64_t>(BuiltinBoolIds().size()), 0})
+    ->Args({static_cast<int64_t>(BuiltinBoolIds().size()), 1})
+    ->Args({2500, 0})
+    ->Args({2500, 1});
 
 void Activate(benchmark::State& state, const CatalogSet& set) {
   // ~1 MiB of built-in rules, as kernel_bench's BM_Activate.

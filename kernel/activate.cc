@@ -163,11 +163,39 @@ GroupEntry* FindGroup(GroupEntry* table, size_t mask, uint32_t slot, const uint8
   }
 }
 
+// Setting names seen during one activation: a policy names few settings many times, and a
+// large catalogue set's name table does not stay in cache, so a small direct-mapped memo
+// (on the stack; keyed by the name's hash, checked by comparing the bytes) answers most
+// lookups. Misses go to CatalogSet::FindSetting.
+class SettingMemo {
+ public:
+  int Find(const CatalogSet& set, const flatbuffers::String* name) {
+    const uint64_t h = internal::HashGroup(name->c_str(), name->size());
+    Entry& e = entries_[h & (kSize - 1)];
+    if (e.name != nullptr && e.hash == h && e.name->size() == name->size() &&
+        std::memcmp(e.name->c_str(), name->c_str(), name->size()) == 0) {
+      return e.handle;
+    }
+    e = Entry{name, h, set.FindSetting(internal::View(name))};
+    return e.handle;
+  }
+
+ private:
+  static constexpr size_t kSize = 64;
+  struct Entry {
+    const flatbuffers::String* name = nullptr;
+    uint64_t hash = 0;
+    int handle = -1;
+  };
+  Entry entries_[kSize];
+};
+
 // Uniform access to the three rule vectors.
 struct Rules {
   const fb::Payload* p;
   const CatalogSet& set;
   internal::SlotLayout slots;
+  SettingMemo* memo = nullptr;  // activation only
   const fb::Condition* When(int kind, uint32_t i) const {
     switch (kind) {
       case 0:
@@ -194,8 +222,11 @@ struct Rules {
   }
   internal::RuleCheck Check(int kind, uint32_t i) const {
     switch (kind) {
-      case 0:
-        return internal::CheckSettingRule(set, p->settings()->Get(i));
+      case 0: {
+        const fb::SettingRule* r = p->settings()->Get(i);
+        return memo == nullptr ? internal::CheckSettingRule(set, r)
+                               : internal::CheckSettingRule(set, r, memo->Find(set, r->setting()));
+      }
       case 1:
         return internal::CheckDataUseRule(set, slots, p->data_use()->Get(i));
       default:
@@ -272,7 +303,8 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
   const uint64_t filter_mask = l.filter_bits == 0 ? 0 : l.filter_bits - 1;
   if (l.filter_bits != 0) std::memset(static_cast<void*>(filter), 0, l.filter_bits / 8);
 
-  const Rules rules{root, catalogs, slots};
+  SettingMemo memo;
+  const Rules rules{root, catalogs, slots, &memo};
   // Pass 1: check every rule, record skips, count bucket sizes.
   size_t flat = 0;
   for (int k = 0; k < 3; ++k) {

@@ -305,6 +305,8 @@ struct RuleCheck {
 };
 
 RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r);
+// Same, with the setting's handle already looked up (-1: unknown).
+RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r, int handle);
 RuleCheck CheckDataUseRule(const CatalogSet& set, const SlotLayout& l, const fb::DataUseRule* r);
 RuleCheck CheckScheduleRule(const CatalogSet& set, const SlotLayout& l, const fb::ScheduleRule* r);
 

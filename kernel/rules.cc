@@ -148,8 +148,11 @@ bool ConditionMatches(const ConditionSpec& w, const Context& ctx) {
 }
 
 RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r) {
+  return CheckSettingRule(set, r, set.FindSetting(View(r->setting())));
+}
+
+RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r, int s) {
   RuleCheck out;
-  const int s = set.FindSetting(View(r->setting()));
   if (s < 0) {
     out.reason = SkipReason::kUnknownSetting;
     return out;
