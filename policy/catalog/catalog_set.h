@@ -142,7 +142,7 @@ class CatalogSet {
   std::vector<BuiltinDataUse> builtin_data_use_;
   std::vector<uint32_t> data_use_cell_begin_;  // cells + 1 entries
   std::vector<BuiltinSchedule> builtin_schedules_;
-  std::vector<uint32_t> schedule_begin_;                      // schedules + 1 entries
+  std::vector<uint32_t> schedule_begin_;                 // schedules + 1 entries
   std::vector<const catalog_fb::Setting*> fb_settings_;  // the catalogue entry per handle
   int builtin_settings_ = 0;  // handles below this are the built-in catalogue's
   absl::flat_hash_map<std::string_view, int> setting_by_name_, data_class_by_name_,
