@@ -82,11 +82,13 @@ class CatalogSet {
   // embedded at build time through the same path as a product's. Static; never destroyed.
   static const CatalogSet& Builtin();
 
-  // The built-in catalogue plus `products`. Each input is verified (catalog_file.h
-  // CatalogView::Open). Errors (InvalidArgument, message prefixed with the input's origin):
-  // a catalogue that does not verify, two catalogues of one product, an id that collides
-  // with another catalogue's, an enum attribute with more than kMaxAttributeEnumValues
-  // values, a data-use default naming another product's class or purpose.
+  // The built-in catalogue plus `products`, added in product-id order whatever the order
+  // given. Each input is verified (catalog_file.h CatalogView::Open). Errors
+  // (InvalidArgument, message prefixed with the input's origin): a catalogue that does not
+  // verify or names no product, two catalogues of one product, an id that collides with
+  // another catalogue's, an enum attribute with more than kMaxAttributeEnumValues values, a
+  // default naming a class, purpose or schedule no catalogue of the set defines, or with a
+  // condition a default cannot have (groups, attribute terms, more than one region).
   static absl::StatusOr<std::shared_ptr<const CatalogSet>> Create(std::vector<Input> products);
 
   CatalogSet(const CatalogSet&) = delete;
