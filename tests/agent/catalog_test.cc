@@ -311,6 +311,28 @@ TEST(AgentCatalogs, FingerprintNoticesModeChanges) {
   EXPECT_NE(CatalogFingerprint({dir}), before);
 }
 
+// Memory stays bounded whatever the directories hold: past kMaxCatalogFiles files the
+// load fails (before reading any of them) and nothing of it is used.
+TEST(AgentCatalogs, TooManyCatalogueFilesAreRefused) {
+  TempDir t;
+  const std::string dir = t.Sub("catalogs");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  for (size_t i = 0; i <= kMaxCatalogFiles; ++i) {
+    const std::string path = absl::StrCat(dir, "/p", i, ".edcat");
+    WriteFileOrDie(path, "");
+    ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  }
+  const CatalogLoad load = LoadCatalogs({dir});
+  EXPECT_EQ(load.set, nullptr);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(load.errors[0], "more than 256 catalogues")) << load.errors[0];
+  // One fewer: the files are read (and, being empty, each refused on its own).
+  unlink(absl::StrCat(dir, "/p0.edcat").c_str());
+  const CatalogLoad fewer = LoadCatalogs({dir});
+  EXPECT_EQ(fewer.errors.size(), kMaxCatalogFiles);
+}
+
 TEST(AgentCatalogs, OneProductInTwoFilesIsAnErrorNamingBoth) {
   TempDir t;
   const std::string a = MakeCatalogDir(t, "a");

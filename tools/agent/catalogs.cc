@@ -31,15 +31,33 @@ CatalogLoad LoadCatalogs(const std::vector<std::string>& dirs) {
   CatalogLoad out;
   std::vector<CatalogSet::Input> inputs;
   std::map<std::string, std::string> file_of_product;
+  size_t files = 0, total_bytes = 0;
   for (const std::string& dir : dirs) {
     if (absl::Status s = platform::CheckAgentDir(dir); !s.ok()) {
       out.errors.push_back(absl::StrCat("catalogue directory: ", s.message()));
       continue;
     }
     // A missing directory passes the check and lists nothing.
-    for (const std::string& name : CatalogNames(dir)) {
+    const std::vector<std::string> names = CatalogNames(dir);
+    files += names.size();
+    if (files > kMaxCatalogFiles) {
+      out.errors.push_back(absl::StrCat("catalogue directories: more than ", kMaxCatalogFiles,
+                                        " catalogues (", dir, " brings the count to ", files,
+                                        "); none is loaded"));
+      return out;
+    }
+    for (const std::string& name : names) {
       const std::string path = platform::JoinPath(dir, name);
       absl::StatusOr<std::string> bytes = platform::ReadTrusted(path, catalogs::kMaxBinaryBytes);
+      if (bytes.ok()) {
+        total_bytes += bytes->size();
+        if (total_bytes > kMaxCatalogTotalBytes) {
+          out.errors.push_back(absl::StrCat("catalogue directories: more than ",
+                                            kMaxCatalogTotalBytes >> 20, " MiB of catalogues (at ",
+                                            path, "); none is loaded"));
+          return out;
+        }
+      }
       if (!bytes.ok()) {
         const absl::string_view why = bytes.status().message();
         out.errors.push_back(absl::StrContains(why, path)

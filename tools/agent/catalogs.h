@@ -4,6 +4,7 @@
 #ifndef EDICT_TOOLS_AGENT_CATALOGS_H_
 #define EDICT_TOOLS_AGENT_CATALOGS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,12 @@ struct CatalogLoad {
   std::vector<LoadedCatalog> catalogs;  // in product id order (the set's)
   std::vector<std::string> errors;      // each names the directory or file and the reason
 };
+
+// Bounds on what one load reads, so that memory stays bounded whatever the directories
+// hold: at most this many catalogue files, and this many bytes of them in all (past either,
+// the load fails and nothing of it is used).
+inline constexpr size_t kMaxCatalogFiles = 256;
+inline constexpr size_t kMaxCatalogTotalBytes = size_t{64} << 20;
 
 // Reads `dirs` in order: a missing directory is skipped; each existing one must pass the
 // agent's directory check (CheckAgentDir: not a link, owned by the agent's user or root, not
