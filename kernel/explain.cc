@@ -18,6 +18,8 @@ class Out {
   explicit Out(absl::Span<char> buf) : buf_(buf.data()), cap_(buf.size()) {}
 
   Out& operator<<(std::string_view s) {
+    // An empty view may have a null data(): memcpy must not see it (fuzz finding F5).
+    if (s.empty()) return *this;
     if (len_ + 1 < cap_) {
       const size_t room = cap_ - 1 - len_;
       std::memcpy(buf_ + len_, s.data(), s.size() < room ? s.size() : room);

@@ -23,8 +23,10 @@ struct CatalogSet::Storage {
 
 namespace {
 
+// An absent string is "" (never a null data(): the tables hand these views to code that
+// copies them, as the generated constexpr tables always did).
 std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+  return s == nullptr ? std::string_view("", 0) : std::string_view(s->c_str(), s->size());
 }
 
 // Debian's Abseil keeps its own string_view: the catalogue file API speaks it, this set
