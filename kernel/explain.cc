@@ -1,114 +1,13 @@
 // Explain: answers rendered as readable text into a caller buffer. Not the hot path (it
 // scans the payload's rules linearly) but, like every query, it never allocates.
-#include <cstring>
-
-#include "kernel/query.h"
+#include "kernel/explain_out.h"
 #include "policy/condition.h"
 
 namespace edict {
 namespace {
 
+using internal::Out;
 using internal::View;
-using StringVec = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
-
-// A bounded appender with snprintf semantics: counts every byte it is given, stores
-// what fits while keeping room for the terminating NUL.
-class Out {
- public:
-  explicit Out(absl::Span<char> buf) : buf_(buf.data()), cap_(buf.size()) {}
-
-  Out& operator<<(std::string_view s) {
-    // An empty view may have a null data(): memcpy must not see it (fuzz finding F5).
-    if (s.empty()) return *this;
-    if (len_ + 1 < cap_) {
-      const size_t room = cap_ - 1 - len_;
-      std::memcpy(buf_ + len_, s.data(), s.size() < room ? s.size() : room);
-    }
-    len_ += s.size();
-    return *this;
-  }
-  Out& operator<<(const char* s) { return *this << std::string_view(s); }
-  Out& operator<<(char c) { return *this << std::string_view(&c, 1); }
-  Out& Int(int64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-    do {
-      tmp[sizeof(tmp) - 1 - n++] = static_cast<char>('0' + u % 10);
-      u /= 10;
-    } while (u != 0);
-    if (v < 0) tmp[sizeof(tmp) - 1 - n++] = '-';
-    return *this << std::string_view(tmp + sizeof(tmp) - n, n);
-  }
-  Out& Uint(uint64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    do {
-      tmp[sizeof(tmp) - 1 - n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    return *this << std::string_view(tmp + sizeof(tmp) - n, n);
-  }
-  size_t Finish() {
-    if (cap_ != 0) buf_[len_ < cap_ ? len_ : cap_ - 1] = '\0';
-    return len_;
-  }
-
- private:
-  char* buf_;
-  size_t cap_;
-  size_t len_ = 0;
-};
-
-// The terms of an admin or built-in condition, in one shape.
-struct Terms {
-  int identity = 0, domain_joined = 0, device_managed = 0, account_creation = 0;
-  unsigned plans = 0, roles = 0;
-  int32_t os_min = 0, os_max = 0;
-  uint32_t state_all = 0, state_none = 0;
-  const StringVec* groups = nullptr;
-  const StringVec* regions = nullptr;
-  std::string_view region;  // built-in rules: at most one region
-  const flatbuffers::Vector<flatbuffers::Offset<fb::AttributeTerm>>* attributes = nullptr;
-
-  static Terms Of(const fb::Condition* w) {
-    Terms t;
-    if (w == nullptr) return t;
-    t.identity = w->identity();
-    t.domain_joined = w->domain_joined();
-    t.device_managed = w->device_managed();
-    t.account_creation = w->account_creation();
-    t.plans = w->plans();
-    t.roles = w->roles();
-    t.os_min = w->os_min();
-    t.os_max = w->os_max();
-    t.state_all = w->state_all();
-    t.state_none = w->state_none();
-    if (w->groups() != nullptr && w->groups()->size() != 0) t.groups = w->groups();
-    if (w->regions() != nullptr && w->regions()->size() != 0) t.regions = w->regions();
-    if (w->attributes() != nullptr && w->attributes()->size() != 0) t.attributes = w->attributes();
-    return t;
-  }
-  static Terms Of(const ConditionSpec& w) {
-    Terms t;
-    t.identity = w.identity;
-    t.domain_joined = w.domain_joined;
-    t.device_managed = w.device_managed;
-    t.account_creation = w.account_creation;
-    t.plans = w.plans;
-    t.roles = w.roles;
-    t.os_min = w.os_min;
-    t.os_max = w.os_max;
-    t.state_all = w.state_all;
-    t.state_none = w.state_none;
-    t.region = w.region;
-    return t;
-  }
-};
-
-constexpr std::string_view kPlanNames[] = {"enterprise", "small_business", "trial"};
-constexpr std::string_view kRoleNames[] = {"user", "admin", "organiser", "participant"};
-constexpr std::string_view kStateNames[] = {"tampered", "not_genuine"};
 
 void Bits(Out& o, unsigned bits, const std::string_view* names, int count, std::string_view sep) {
   bool first = true;
@@ -124,242 +23,6 @@ void Bits(Out& o, unsigned bits, const std::string_view* names, int count, std::
     }
   }
   if (first) o << "none";
-}
-
-void List(Out& o, const StringVec* v, std::string_view single) {
-  if (v == nullptr) {
-    o << single;
-    return;
-  }
-  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
-    if (i != 0) o << " or ";
-    o << View(v->Get(i));
-  }
-}
-
-std::string_view TriWord(int v, std::string_view yes, std::string_view no) {
-  return v == fb::Tri_Yes ? yes : v == fb::Tri_No ? no : std::string_view("(unknown term)");
-}
-
-void PutOs(Out& o, int32_t lo, int32_t hi) {
-  o << "OS generation ";
-  if (lo != 0 && hi != 0) {
-    o.Int(lo) << " to ";
-    o.Int(hi);
-  } else if (lo != 0) {
-    o << ">= ";
-    o.Int(lo);
-  } else {
-    o << "<= ";
-    o.Int(hi);
-  }
-}
-
-std::string_view NeedWord(int v) { return v == fb::Tri_Yes ? "yes" : v == fb::Tri_No ? "no" : "?"; }
-
-// "acmevpn.network_trust corporate or home", "acmevpn.on_battery no",
-// "acmevpn.tunnel_count 1 to 3". The payload alone says which: `is` for bool terms,
-// `values` for enum and string-set terms, else a range.
-void PutAttributeTerm(Out& o, const fb::AttributeTerm* a) {
-  o << View(a->name()) << " ";
-  if (a->is() != fb::Tri_Any) {
-    o << NeedWord(a->is());
-  } else if (a->values() != nullptr && a->values()->size() != 0) {
-    List(o, a->values(), "");
-  } else {
-    o.Int(a->min()) << " to ";
-    o.Int(a->max());
-  }
-}
-
-// "managed identity, domain-joined device, group finance or hr" or "everyone".
-void PutCondition(Out& o, const Terms& t) {
-  bool first = true;
-  auto sep = [&]() -> Out& {
-    if (!first) o << ", ";
-    first = false;
-    return o;
-  };
-  if (t.identity != 0) {
-    sep() << (t.identity == fb::IdentityKind_Managed     ? "managed identity"
-              : t.identity == fb::IdentityKind_Unmanaged ? "unmanaged identity"
-                                                         : "identity of an unknown kind");
-  }
-  if (t.domain_joined != 0) {
-    sep() << TriWord(t.domain_joined, "domain-joined device", "device not domain-joined");
-  }
-  if (t.device_managed != 0) {
-    sep() << TriWord(t.device_managed, "managed device", "unmanaged device");
-  }
-  if (t.plans != 0) {
-    sep() << "plan ";
-    Bits(o, t.plans, kPlanNames, 3, " or ");
-  }
-  if (t.os_min != 0 || t.os_max != 0) PutOs(sep(), t.os_min, t.os_max);
-  if (t.state_all != 0) {
-    sep() << "device ";
-    Bits(o, t.state_all, kStateNames, 2, " and ");
-  }
-  if (t.state_none != 0) {
-    sep() << "device not ";
-    Bits(o, t.state_none, kStateNames, 2, " nor ");
-  }
-  if (t.groups != nullptr) {
-    sep() << "group ";
-    List(o, t.groups, "");
-  }
-  if (t.roles != 0) {
-    sep() << "role ";
-    Bits(o, t.roles, kRoleNames, 4, " or ");
-  }
-  if (t.account_creation != 0) {
-    sep() << TriWord(t.account_creation, "at account creation", "after account creation");
-  }
-  if (t.regions != nullptr || !t.region.empty()) {
-    sep() << "region ";
-    List(o, t.regions, t.region);
-  }
-  if (t.attributes != nullptr) {
-    for (const fb::AttributeTerm* a : *t.attributes) {
-      sep();
-      PutAttributeTerm(o, a);
-    }
-  }
-  if (first) o << "everyone";
-}
-
-std::string_view IdentityWord(Identity i) {
-  return i == Identity::kManaged ? "managed" : i == Identity::kUnmanaged ? "unmanaged" : "unknown";
-}
-std::string_view TriStateWord(TriState t) {
-  return t == TriState::kYes ? "yes" : t == TriState::kNo ? "no" : "unknown";
-}
-std::string_view NeedTri(int v) { return NeedWord(v); }
-
-bool InList(const StringVec* v, std::string_view s) { return internal::AnyOf(v, s); }
-
-// Names the first term of `t` that `ctx` fails, e.g. "identity is unmanaged, rule needs
-// managed". Returns false if every term holds.
-bool PutFailedTerm(Out& o, const Terms& t, const Context& ctx) {
-  const unsigned plan = static_cast<unsigned>(ctx.plan) & internal::kLaneValueBits;
-  const unsigned role = static_cast<unsigned>(ctx.role) & internal::kLaneValueBits;
-  if (t.identity != 0 &&
-      !((t.identity == fb::IdentityKind_Managed && ctx.identity == Identity::kManaged) ||
-        (t.identity == fb::IdentityKind_Unmanaged && ctx.identity == Identity::kUnmanaged))) {
-    o << "identity is " << IdentityWord(ctx.identity) << ", rule needs "
-      << (t.identity == fb::IdentityKind_Managed     ? "managed"
-          : t.identity == fb::IdentityKind_Unmanaged ? "unmanaged"
-                                                     : "an unknown kind");
-    return true;
-  }
-  const TriState dj = t.domain_joined == fb::Tri_Yes ? TriState::kYes : TriState::kNo;
-  if (t.domain_joined != 0 && (t.domain_joined > 2 || ctx.domain_joined != dj)) {
-    o << "domain-joined is " << TriStateWord(ctx.domain_joined) << ", rule needs "
-      << NeedTri(t.domain_joined);
-    return true;
-  }
-  const TriState dm = t.device_managed == fb::Tri_Yes ? TriState::kYes : TriState::kNo;
-  if (t.device_managed != 0 && (t.device_managed > 2 || ctx.device_managed != dm)) {
-    o << "device-managed is " << TriStateWord(ctx.device_managed) << ", rule needs "
-      << NeedTri(t.device_managed);
-    return true;
-  }
-  if (t.plans != 0 && (t.plans & plan) == 0) {
-    o << "plan is ";
-    Bits(o, plan, kPlanNames, 3, "|");
-    o << ", rule needs ";
-    Bits(o, t.plans, kPlanNames, 3, " or ");
-    return true;
-  }
-  if ((t.os_min != 0 || t.os_max != 0) &&
-      (ctx.os_generation == 0 || (t.os_min != 0 && ctx.os_generation < t.os_min) ||
-       (t.os_max != 0 && ctx.os_generation > t.os_max))) {
-    o << "OS generation is ";
-    if (ctx.os_generation == 0) {
-      o << "unknown";
-    } else {
-      o.Int(ctx.os_generation);
-    }
-    o << ", rule needs ";
-    PutOs(o, t.os_min, t.os_max);
-    return true;
-  }
-  if ((ctx.device_state & t.state_all) != t.state_all) {
-    o << "device state lacks ";
-    Bits(o, t.state_all & ~ctx.device_state, kStateNames, 2, " and ");
-    return true;
-  }
-  if ((ctx.device_state & t.state_none) != 0) {
-    o << "device state has ";
-    Bits(o, ctx.device_state & t.state_none, kStateNames, 2, " and ");
-    o << ", rule excludes it";
-    return true;
-  }
-  if (t.groups != nullptr) {
-    bool any = false;
-    for (std::string_view g : ctx.groups) any = any || InList(t.groups, g);
-    if (!any) {
-      o << "context lists none of the groups ";
-      List(o, t.groups, "");
-      return true;
-    }
-  }
-  if (t.roles != 0 && (t.roles & role) == 0) {
-    o << "role is ";
-    Bits(o, role, kRoleNames, 4, "|");
-    o << ", rule needs ";
-    Bits(o, t.roles, kRoleNames, 4, " or ");
-    return true;
-  }
-  if (t.account_creation != 0 &&
-      (t.account_creation > 2 || (t.account_creation == fb::Tri_Yes) != ctx.account_creation)) {
-    o << (ctx.account_creation ? "asked at account creation" : "asked after account creation")
-      << ", rule needs " << TriWord(t.account_creation, "account creation", "after creation");
-    return true;
-  }
-  if ((t.regions != nullptr && !InList(t.regions, ctx.region)) ||
-      (!t.region.empty() && ctx.region != t.region)) {
-    o << "region is " << (ctx.region.empty() ? std::string_view("unknown") : ctx.region)
-      << ", rule needs ";
-    List(o, t.regions, t.region);
-    return true;
-  }
-  return false;
-}
-
-// "attribute acmevpn.network_trust is home, rule needs corporate".
-void PutFailedAttribute(Out& o, const internal::State& im, const fb::AttributeTerm* a,
-                        const Context& ctx) {
-  const int handle = im.catalogs->FindAttribute(View(a->name()));
-  const AttributeValue* v =
-      handle < 0 ? nullptr : internal::FindAttributeValue(ctx, static_cast<uint32_t>(handle));
-  o << "attribute " << View(a->name()) << " is ";
-  if (v == nullptr) {
-    o << "unknown";
-  } else {
-    const AttributeSpec& spec = im.catalogs->attributes()[handle];
-    switch (spec.type) {
-      case AttributeType::kBool:
-        o << (v->number == 1 ? "yes" : v->number == 0 ? "no" : "invalid");
-        break;
-      case AttributeType::kEnum:
-        if (v->number >= 0 && static_cast<size_t>(v->number) < spec.values.size()) {
-          o << spec.values[v->number];
-        } else {
-          o << "invalid";
-        }
-        break;
-      case AttributeType::kIntRange:
-        o.Int(v->number);
-        break;
-      case AttributeType::kStringSet:
-        for (size_t i = 0; i < v->strings.size(); ++i) o << (i == 0 ? "" : "|") << v->strings[i];
-        if (v->strings.empty()) o << "empty";
-        break;
-    }
-  }
-  o << ", rule needs ";
-  PutAttributeTerm(o, a);
 }
 
 // The rule's check at activation, attribute terms included (as Activate does).
@@ -381,22 +44,6 @@ internal::RuleCheck CheckRule(const internal::State& im, int kind, uint32_t i) {
     rc.reason = SkipReason::kUnknownAttribute;
   }
   return rc;
-}
-
-// If `ctx` fails the condition of rule `i` of `kind`, writes "condition failed: <term>"
-// and returns true. Attribute terms are asked of the compiled matcher.
-bool PutIfConditionFails(Out& o, const internal::State& im, int kind, uint32_t i,
-                         const fb::Condition* w, const Context& ctx) {
-  const bool base = internal::ConditionMatches(w, ctx);
-  const int attr = internal::FirstFailedAttribute(im, kind, i, ctx);
-  if (base && attr < 0) return false;
-  o << "condition failed: ";
-  if (!base) {
-    PutFailedTerm(o, Terms::Of(w), ctx);
-  } else {
-    PutFailedAttribute(o, im, w->attributes()->Get(static_cast<flatbuffers::uoffset_t>(attr)), ctx);
-  }
-  return true;
 }
 
 void PutValue(Out& o, const SettingSpec& spec, const Value& v) {
@@ -550,7 +197,8 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
       PutRuleRef(o, r.rule, r.serial);
       if (winner != nullptr) {
         o << ": ";
-        PutCondition(o, Terms::Of(winner->when()));
+        internal::PutCondition(o, set, internal::CompileCondition(winner->when(), 0),
+                               winner->when(), {});
         PutNote(o, winner->note());
       }
       break;
@@ -616,7 +264,7 @@ size_t Snapshot::Explain(const Resolution& r, const Context& ctx, const UserChoi
     o.Int(spec_n) << ", value ";
     PutValue(o, spec, internal::RuleValue(im, spec, i));
     o << "): ";
-    if (PutIfConditionFails(o, im, 0, i, rule->when(), ctx)) {
+    if (internal::PutIfConditionFails(o, im, 0, i, rule->when(), ctx)) {
     } else if (level == 1 && (r.notes & kNoteAtomicGroup)) {
       o << "ignored: atomic group " << set.atomic_groups()[spec.atomic_group].id
         << " is decided by a mandatory rule of "
@@ -661,14 +309,15 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     o << " by ";
     PutRuleRef(o, d.rule, d.serial);
     o << ": ";
-    PutCondition(o, Terms::Of(winner->when()));
+    internal::PutCondition(o, set, internal::CompileCondition(winner->when(), 0), winner->when(),
+                           {});
     PutNote(o, winner->note());
   } else if (d.builtin >= 0 && static_cast<size_t>(d.builtin) < set.builtin_data_use().size()) {
     const BuiltinDataUse& b = set.builtin_data_use()[d.builtin];
     o << " by built-in rule ";
     o.Int(d.builtin) << " of the catalogue"
                      << (b.fixed ? " (a fixed cell no policy can change)" : "") << ": ";
-    PutCondition(o, Terms::Of(b.when));
+    internal::PutCondition(o, set, internal::CompileCondition(b.when), nullptr, b.when.region);
     if (!b.note.empty()) o << "; " << b.note;
   } else {
     o << ": no rule applies to this cell, denied by default";
@@ -693,7 +342,7 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     o << "\n  - rule ";
     o.Int(i) << " (" << (rule->effect() == fb::Effect_Allow ? "allow" : "deny") << ", specificity ";
     o.Int(Specificity(rule->when())) << "): ";
-    if (PutIfConditionFails(o, im, 1, i, rule->when(), ctx)) {
+    if (internal::PutIfConditionFails(o, im, 1, i, rule->when(), ctx)) {
     } else if (winner != nullptr) {
       PutOrderLoss(o, internal::PriorityKey(0, Specificity(rule->when()), i),
                    internal::PriorityKey(0, Specificity(winner->when()), d.rule));
@@ -707,9 +356,7 @@ size_t Snapshot::Explain(const DataUseDecision& d, const Context& ctx, ExplainDe
     if (index == d.builtin) continue;
     o << "\n  - built-in rule ";
     o.Int(index) << " (" << (builtins[i].allow ? "allow" : "deny") << "): ";
-    if (!internal::ConditionMatches(builtins[i].when, ctx)) {
-      o << "condition failed: ";
-      PutFailedTerm(o, Terms::Of(builtins[i].when), ctx);
+    if (internal::PutIfConditionFails(o, set, builtins[i].when, ctx)) {
     } else if (winner != nullptr) {
       o << "built-in rules rank below admin rules";
     } else {
@@ -751,13 +398,14 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     o << " by ";
     PutRuleRef(o, s.rule, s.serial);
     o << ": ";
-    PutCondition(o, Terms::Of(winner->when()));
+    internal::PutCondition(o, set, internal::CompileCondition(winner->when(), 0), winner->when(),
+                           {});
     PutNote(o, winner->note());
   } else if (s.builtin >= 0 && static_cast<size_t>(s.builtin) < set.builtin_schedules().size()) {
     const BuiltinSchedule& b = set.builtin_schedules()[s.builtin];
     o << " by built-in rule ";
     o.Int(s.builtin) << " of the catalogue: ";
-    PutCondition(o, Terms::Of(b.when));
+    internal::PutCondition(o, set, internal::CompileCondition(b.when), nullptr, b.when.region);
     if (!b.note.empty()) o << "; " << b.note;
   } else {
     o << ": no rule applies";
@@ -779,7 +427,7 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     o.Int(i) << " (every ";
     o.Int(rule->interval_seconds()) << " s, specificity ";
     o.Int(Specificity(rule->when())) << "): ";
-    if (PutIfConditionFails(o, im, 2, i, rule->when(), ctx)) {
+    if (internal::PutIfConditionFails(o, im, 2, i, rule->when(), ctx)) {
     } else if (winner != nullptr) {
       PutOrderLoss(o, internal::PriorityKey(0, Specificity(rule->when()), i),
                    internal::PriorityKey(0, Specificity(winner->when()), s.rule));
@@ -795,9 +443,7 @@ size_t Snapshot::Explain(const ScheduleAnswer& s, const Context& ctx, ExplainDet
     o << "\n  - built-in rule ";
     o.Int(index) << " (every ";
     o.Int(builtins[i].interval_seconds) << " s): ";
-    if (!internal::ConditionMatches(builtins[i].when, ctx)) {
-      o << "condition failed: ";
-      PutFailedTerm(o, Terms::Of(builtins[i].when), ctx);
+    if (internal::PutIfConditionFails(o, set, builtins[i].when, ctx)) {
     } else if (winner != nullptr) {
       o << "built-in rules rank below admin rules";
     } else {

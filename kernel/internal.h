@@ -67,6 +67,30 @@ inline constexpr uint64_t kLaneHigh = 0x8080808080808080ull;
 
 inline constexpr uint64_t LaneBits(int lane, uint64_t bits) { return bits << (8 * lane); }
 
+// The lane of a built-in attribute (the row's `term` in the set's attribute table), or -1
+// for terms outside the lane word (state flags, groups, regions, product attributes). Lane
+// values: Bool rows bit 0 = yes, bit 1 = no; Enum rows bit i = the row's values[i].
+inline constexpr int LaneOf(BuiltinTerm t) {
+  switch (t) {
+    case BuiltinTerm::kIdentity:
+      return kLaneIdentity;
+    case BuiltinTerm::kDomainJoined:
+      return kLaneDomainJoined;
+    case BuiltinTerm::kDeviceManaged:
+      return kLaneDeviceManaged;
+    case BuiltinTerm::kPlan:
+      return kLanePlan;
+    case BuiltinTerm::kRole:
+      return kLaneRole;
+    case BuiltinTerm::kAccountCreation:
+      return kLaneAccountCreation;
+    case BuiltinTerm::kOsGeneration:
+      return kLaneOsKnown;  // "known"; the bounds are Cand::os_lo/os_hi
+    default:
+      return -1;
+  }
+}
+
 // High bit of every non-zero byte of x.
 inline constexpr uint64_t NonZeroLanes(uint64_t x) {
   return (((x & kLaneLow7) + kLaneLow7) | x) & kLaneHigh;
@@ -174,6 +198,11 @@ inline bool FastMatch(const Cand& c, const CtxBits& x) {
 Cand CompileCondition(const fb::Condition* w, uint64_t key);
 // Same for a built-in rule's condition.
 Cand CompileCondition(const ConditionSpec& w);
+
+// The first term FastMatch checks that `x` fails, as the built-in attribute it constrains
+// (the attribute table's order), or kNone: FastMatch(c, x) == (result == kNone). Explain
+// asks this instead of evaluating conditions a second way.
+BuiltinTerm FirstFailedTerm(const Cand& c, const CtxBits& x);
 
 // ---- Catalogue-attribute terms -----------------------------------------------------------
 //
@@ -330,10 +359,6 @@ inline std::string_view View(const flatbuffers::String* s) {
 // Any of `list` equals `v` exactly (false for an empty v or list).
 bool AnyOf(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list,
            std::string_view v);
-
-// Full evaluation of an admin rule's condition (groups included), for explain.
-bool ConditionMatches(const fb::Condition* w, const Context& ctx);
-bool ConditionMatches(const ConditionSpec& w, const Context& ctx);
 
 }  // namespace internal
 

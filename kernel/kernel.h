@@ -51,6 +51,15 @@ struct Context {
   absl::Span<const AttributeValue> attributes;
 };
 
+// Sets the field of `ctx` that holds built-in attribute `term` (AttributeSpec::term of a
+// built-in row of the set's attribute table) from `v`, as the row's type gives it: Bool
+// rows `number` 0 or 1; Enum rows the index of the value in the row's values (device_state:
+// the set of flags, bit i = values[i]); os_generation the integer; groups and region
+// `v.strings` (region at most one; not copied: they must outlive `ctx`). Returns false,
+// leaving `ctx` unchanged, for kNone, kDeviceStateNot (a condition term only) and values
+// the field cannot hold. The one place that maps the table's rows to Context fields.
+bool SetBuiltinAttribute(BuiltinTerm term, const AttributeValue& v, Context* ctx);
+
 // ---- Answers ------------------------------------------------------------------------
 
 // A typed value. `number` holds: bool 0/1; enum index into SettingSpec::values; flags

@@ -137,16 +137,23 @@ bool Enabled(const Value& v) {
   return v.type == SettingType::kString ? !v.text.empty() : v.number != 0;
 }
 
+bool BuiltinMatches(const ConditionSpec& w, const Context& ctx, const CtxBits& x) {
+  return FastMatch(CompileCondition(w), x) &&
+         (w.region.empty() || (!ctx.region.empty() && ctx.region == w.region));
+}
+
 int FirstBuiltin(Table<BuiltinDataUse> rules, const Context& ctx) {
+  const CtxBits x = CompileContext(ctx);
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (ConditionMatches(rules[i].when, ctx)) return static_cast<int>(i);
+    if (BuiltinMatches(rules[i].when, ctx, x)) return static_cast<int>(i);
   }
   return -1;
 }
 
 int FirstBuiltin(Table<BuiltinSchedule> rules, const Context& ctx) {
+  const CtxBits x = CompileContext(ctx);
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (ConditionMatches(rules[i].when, ctx)) return static_cast<int>(i);
+    if (BuiltinMatches(rules[i].when, ctx, x)) return static_cast<int>(i);
   }
   return -1;
 }

@@ -26,6 +26,9 @@ uint16_t ChoiceProblems(const SettingSpec& spec, const UserChoice& u, const Cont
 Value RuleValue(const State& im, const SettingSpec& spec, uint32_t index);
 Value DefaultValue(const SettingSpec& spec);
 bool Enabled(const Value& v);
+// A built-in rule's condition holds for `ctx` (x = CompileContext(ctx)): the same compiled
+// matcher as admin rules, plus its one region.
+bool BuiltinMatches(const ConditionSpec& w, const Context& ctx, const CtxBits& x);
 int FirstBuiltin(Table<BuiltinDataUse> rules, const Context& ctx);
 int FirstBuiltin(Table<BuiltinSchedule> rules, const Context& ctx);
 bool CellFixed(Table<BuiltinDataUse> rules);

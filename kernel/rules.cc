@@ -47,42 +47,6 @@ struct CandBuilder {
   }
 };
 
-bool TriHolds(int term, TriState v) {
-  if (term == fb::Tri_Any) return true;
-  if (term == fb::Tri_Yes) return v == TriState::kYes;
-  if (term == fb::Tri_No) return v == TriState::kNo;
-  return false;
-}
-
-bool CommonTermsHold(int identity, int domain_joined, int device_managed, unsigned plans,
-                     unsigned roles, int account_creation, int32_t os_min, int32_t os_max,
-                     uint32_t state_all, uint32_t state_none, const Context& ctx) {
-  if (identity == fb::IdentityKind_Managed && ctx.identity != Identity::kManaged) return false;
-  if (identity == fb::IdentityKind_Unmanaged && ctx.identity != Identity::kUnmanaged) {
-    return false;
-  }
-  if (identity != fb::IdentityKind_Any && identity != fb::IdentityKind_Managed &&
-      identity != fb::IdentityKind_Unmanaged) {
-    return false;
-  }
-  if (!TriHolds(domain_joined, ctx.domain_joined)) return false;
-  if (!TriHolds(device_managed, ctx.device_managed)) return false;
-  if (plans != 0 && (plans & static_cast<unsigned>(ctx.plan) & kLaneValueBits) == 0) return false;
-  if (roles != 0 && (roles & static_cast<unsigned>(ctx.role) & kLaneValueBits) == 0) return false;
-  if (account_creation != fb::Tri_Any &&
-      !TriHolds(account_creation, ctx.account_creation ? TriState::kYes : TriState::kNo)) {
-    return false;
-  }
-  if (os_min != 0 || os_max != 0) {
-    if (ctx.os_generation == 0) return false;
-    if (os_min != 0 && ctx.os_generation < os_min) return false;
-    if (os_max != 0 && ctx.os_generation > os_max) return false;
-  }
-  if ((ctx.device_state & state_all) != state_all) return false;
-  if ((ctx.device_state & state_none) != 0) return false;
-  return true;
-}
-
 }  // namespace
 
 Cand CompileCondition(const fb::Condition* w, uint64_t key) {
@@ -116,35 +80,22 @@ bool AnyOf(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* 
   return false;
 }
 
-bool ConditionMatches(const fb::Condition* w, const Context& ctx) {
-  if (w == nullptr) return true;
-  if (!CommonTermsHold(w->identity(), w->domain_joined(), w->device_managed(), w->plans(),
-                       w->roles(), w->account_creation(), w->os_min(), w->os_max(), w->state_all(),
-                       w->state_none(), ctx)) {
-    return false;
+BuiltinTerm FirstFailedTerm(const Cand& c, const CtxBits& x) {
+  const uint64_t failed = c.need & ~kNeedSlow & ~NonZeroLanes(x.lanes & c.allow);
+  auto lane_fails = [&](int lane) { return (failed & LaneBits(lane, 0x80)) != 0; };
+  // In the attribute table's order (catalog.json), as explain lists terms.
+  if (lane_fails(kLaneIdentity)) return BuiltinTerm::kIdentity;
+  if (lane_fails(kLaneDomainJoined)) return BuiltinTerm::kDomainJoined;
+  if (lane_fails(kLaneDeviceManaged)) return BuiltinTerm::kDeviceManaged;
+  if (lane_fails(kLanePlan)) return BuiltinTerm::kPlan;
+  if (lane_fails(kLaneOsKnown) || x.os < c.os_lo || x.os > c.os_hi) {
+    return BuiltinTerm::kOsGeneration;
   }
-  if (w->groups() != nullptr && w->groups()->size() != 0) {
-    bool any = false;
-    for (std::string_view g : ctx.groups) {
-      if (AnyOf(w->groups(), g)) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return false;
-  }
-  if (w->regions() != nullptr && w->regions()->size() != 0 && !AnyOf(w->regions(), ctx.region)) {
-    return false;
-  }
-  return true;
-}
-
-bool ConditionMatches(const ConditionSpec& w, const Context& ctx) {
-  if (!CommonTermsHold(w.identity, w.domain_joined, w.device_managed, w.plans, w.roles,
-                       w.account_creation, w.os_min, w.os_max, w.state_all, w.state_none, ctx)) {
-    return false;
-  }
-  return w.region.empty() || (!ctx.region.empty() && ctx.region == w.region);
+  if ((x.state & c.state_all) != c.state_all) return BuiltinTerm::kDeviceState;
+  if ((x.state & c.state_none) != 0) return BuiltinTerm::kDeviceStateNot;
+  if (lane_fails(kLaneRole)) return BuiltinTerm::kRole;
+  if (lane_fails(kLaneAccountCreation)) return BuiltinTerm::kAccountCreation;
+  return BuiltinTerm::kNone;
 }
 
 RuleCheck CheckSettingRule(const CatalogSet& set, const fb::SettingRule* r) {
@@ -265,8 +216,9 @@ size_t AttributeTermCount(const fb::Condition* w) {
 bool AttributeTermsValid(const CatalogSet& set, const fb::Condition* w) {
   if (AttributeTermCount(w) == 0) return true;
   for (const fb::AttributeTerm* t : *w->attributes()) {
+    // Built-in attributes have their own Condition fields: a term naming one is malformed.
     const int a = set.FindAttribute(View(t->name()));
-    if (a < 0) return false;
+    if (a < 0 || set.attributes()[a].term != BuiltinTerm::kNone) return false;
     const bool has_values = t->values() != nullptr && t->values()->size() != 0;
     switch (set.attributes()[a].type) {
       case AttributeType::kBool:

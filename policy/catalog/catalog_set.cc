@@ -237,6 +237,13 @@ class CatalogSet::Builder {
         AttributeSpec as;
         as.name = name;
         as.type = static_cast<AttributeType>(a->type());
+        as.term = static_cast<BuiltinTerm>(a->term());
+        if ((as.term != BuiltinTerm::kNone) == product ||
+            static_cast<int>(as.term) >= kBuiltinTermCount ||
+            (!product && set.builtin_attribute_[static_cast<int>(as.term)] >= 0)) {
+          return fail("built-in term on a product attribute, or a built-in term twice", name);
+        }
+        if (!product) set.builtin_attribute_[static_cast<int>(as.term)] = h;
         if (a->values() != nullptr) {
           if (as.type == AttributeType::kEnum && a->values()->size() > kMaxAttributeEnumValues) {
             return fail("more than 64 values in enum attribute", name);
@@ -271,7 +278,13 @@ class CatalogSet::Builder {
       return absl::InternalError("the embedded built-in catalogue does not verify");
     }
     const catalog_fb::Catalog* cat = catalog_fb::GetCatalog(bytes);
-    return Add(*cat, "", /*product=*/false, cat->version(), 0);
+    absl::Status s = Add(*cat, "", /*product=*/false, cat->version(), 0);
+    for (int t = 1; s.ok() && t < kBuiltinTermCount; ++t) {
+      if (set_->builtin_attribute_[t] < 0) {
+        s = absl::InternalError("the embedded built-in catalogue lacks a built-in term");
+      }
+    }
+    return s;
   }
 
   Storage* storage() { return set_->storage_.get(); }

@@ -38,9 +38,33 @@ std::string_view AttributeTypeName(AttributeType t);  // "bool", "enum", "intege
 // The most values an enum attribute may have (its values are bits of one word).
 inline constexpr size_t kMaxAttributeEnumValues = 64;
 
+// How the kernel encodes a built-in attribute (catalog.fbs BuiltinTerm): the field of
+// fb::Condition that holds its terms and of Context that holds its value. kNone: a product
+// attribute (fb::Condition::attributes, Context::attributes).
+enum class BuiltinTerm : uint8_t {
+  kNone,
+  kIdentity,
+  kDomainJoined,
+  kDeviceManaged,
+  kPlan,
+  kOsGeneration,
+  kDeviceState,
+  kDeviceStateNot,  // a condition term only, on kDeviceState's values
+  kGroups,
+  kRole,
+  kAccountCreation,
+  kRegion,
+};
+inline constexpr int kBuiltinTermCount = 12;
+
+// One row of a set's attribute table. The built-in catalogue's rows are the built-in
+// condition terms (identity, domain_joined, plan, groups, ...); the compiler, the kernel's
+// explain, the CLI's --ctx, the agent's device context and the C API read their names,
+// types and values from here.
 struct AttributeSpec {
-  std::string_view name;  // "<product>.<name>"
+  std::string_view name;  // "<product>.<name>"; built-in rows: the `when` key
   AttributeType type = AttributeType::kBool;
+  BuiltinTerm term = BuiltinTerm::kNone;
   absl::Span<const std::string_view> values;  // kEnum: the allowed values
   int64_t min = 0;                            // kIntRange: inclusive bounds
   int64_t max = 0;
@@ -102,6 +126,10 @@ class CatalogSet {
   int FindComplianceTag(std::string_view id) const;
   int FindAttribute(std::string_view name) const;
   int FindProduct(std::string_view id) const;  // index into products(), or -1
+  // Handle of the built-in attribute row of `term` (every set has each), or -1 for kNone.
+  int BuiltinAttribute(BuiltinTerm term) const {
+    return builtin_attribute_[static_cast<uint8_t>(term) % kBuiltinTermCount];
+  }
 
   absl::Span<const SettingSpec> settings() const { return settings_; }
   absl::Span<const AtomicGroupSpec> atomic_groups() const { return atomic_groups_; }
@@ -147,6 +175,7 @@ class CatalogSet {
   std::vector<uint32_t> schedule_begin_;                 // schedules + 1 entries
   std::vector<const catalog_fb::Setting*> fb_settings_;  // the catalogue entry per handle
   int builtin_settings_ = 0;  // handles below this are the built-in catalogue's
+  int builtin_attribute_[kBuiltinTermCount] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
   absl::flat_hash_map<std::string_view, int> setting_by_name_, data_class_by_name_,
       purpose_by_name_, schedule_by_name_, tag_by_name_, attribute_by_name_, product_by_id_;
   std::unique_ptr<Storage> storage_;

@@ -495,10 +495,18 @@ class Checker {
       const cfb::ContextAttribute* a = v->Get(i);
       const int at = static_cast<int>(i);
       const std::string name(Sv(a->name()));
-      const auto& builtin = BuiltinAttributeNames();
-      if (std::count(builtin.begin(), builtin.end(), name) != 0) {
-        Add("attributes", at, "name",
-            absl::StrCat("attribute \"", name, "\" is a built-in context attribute"));
+      if (product_.empty()) {
+        // The built-in catalogue: its rows are the built-in condition terms, named as the
+        // `when` keys, each with the kernel encoding it uses.
+        if (!IsName(name))
+          Add("attributes", at, "name",
+              absl::StrCat("built-in attribute \"", name, "\": a name is [a-z][a-z0-9_]*"));
+        if (a->term() == cfb::BuiltinTerm_None || a->term() > cfb::BuiltinTerm_MAX)
+          Add("attributes", at, "term",
+              absl::StrCat(name, ": a built-in attribute names its built-in term"));
+      } else if (a->term() != cfb::BuiltinTerm_None) {
+        Add("attributes", at, "term",
+            absl::StrCat(name, ": only the built-in catalogue has built-in terms"));
       } else {
         // Reported against "name": the attribute's id.
         const size_t before = problems_.size();
@@ -584,16 +592,6 @@ class Checker {
 };
 
 }  // namespace
-
-const std::vector<absl::string_view>& BuiltinAttributeNames() {
-  static const std::vector<absl::string_view> kNames = {
-      // Keys of "when" in policy JSON (policy/compiler/compiler.cc, CheckWhen).
-      "identity", "domain_joined", "device_managed", "plan", "os_generation", "device_state",
-      "device_state_not", "groups", "role", "account_creation", "region",
-      // Fields of edict.fb.Condition that differ from those keys.
-      "plans", "os_min", "os_max", "state_all", "state_none", "roles", "regions"};
-  return kNames;
-}
 
 const std::vector<std::string>& BuiltinProductIds() {
   static const std::vector<std::string> kIds = [] {

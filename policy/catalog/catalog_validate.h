@@ -27,10 +27,6 @@ struct Problem {
 // Every rule a product catalogue breaks, in catalogue order; empty if it is valid.
 std::vector<Problem> ValidateCatalog(const catalog_fb::Catalog& cat);
 
-// Names the policy language already gives context terms (the keys of "when" in policy
-// JSON and the fields of edict.fb.Condition). A context attribute may not take one.
-const std::vector<absl::string_view>& BuiltinAttributeNames();
-
 // Product ids of the built-in catalogue (the first segment of its setting and schedule
 // ids). A product catalogue may not claim one.
 const std::vector<std::string>& BuiltinProductIds();

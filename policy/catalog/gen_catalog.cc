@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -194,8 +195,17 @@ int main(int argc, char** argv) {
   RequireSeeds(cat->data_use_defaults(), "data_use_defaults");
   RequireSeeds(cat->schedules(), "schedule");
   RequireSeeds(cat->schedule_defaults(), "schedule_defaults");
-  if (cat->product() || cat->attributes())
-    Die("the built-in catalogue has no product and no context attributes");
+  if (cat->product()) Die("the built-in catalogue has no product");
+  // Its context attributes are the built-in condition terms: each BuiltinTerm exactly once.
+  std::set<int> terms;
+  if (cat->attributes()) {
+    for (const cfb::ContextAttribute* a : *cat->attributes()) {
+      if (a->term() == cfb::BuiltinTerm_None || !terms.insert(a->term()).second)
+        Die("built-in attribute " + a->name()->str() + ": a term none or twice");
+    }
+  }
+  if (terms.size() != static_cast<size_t>(cfb::BuiltinTerm_MAX))
+    Die("the built-in catalogue must declare every built-in term once");
 
   auto settings = CheckIds(cat->settings(), "setting");
   auto classes = CheckIds(cat->data_classes(), "data class");

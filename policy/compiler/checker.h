@@ -65,13 +65,9 @@ class Checker {
   void UseProduct(int product);
 
   // conditions.cc
-  template <size_t N>
-  bool ReadBits(const Value& v, std::string_view key, std::string_view what,
-                const std::string_view (&names)[N], uint32_t* out);
-  bool ReadTri(const Value& v, std::string_view key, uint8_t* out);
-  bool ReadOsBound(const Value& v, std::string_view key, int32_t* out);
   bool CheckWhen(const Value& v, Cond* c);
-  bool CheckAttributeTerm(const Value::Member& m, AttrTerm* out);
+  // A term on attribute `a` (any row of the table) in the syntax of its type.
+  bool CheckAttributeTerm(const AttributeSpec& a, const Value& x, AttrTerm* out);
 
   // checker.cc
   bool CheckRuleCommon(const Value& r, Cond* when, bool* critical, std::string* note);

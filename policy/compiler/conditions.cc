@@ -19,128 +19,37 @@ namespace edict::compiler::internal {
 using json::Location;
 using json::Value;
 
-namespace {
-
-template <size_t N>
-std::string AllowedList(const std::string_view (&names)[N]) {
-  std::vector<std::string_view> v;
-  for (std::string_view n : names) {
-    if (!n.empty()) v.push_back(n);
-  }
-  return Join(v.begin(), v.end(), ", ");
-}
-
-}  // namespace
-
-// A non-empty array of distinct names from `names`, as bits.
-template <size_t N>
-bool Checker::ReadBits(const Value& v, std::string_view key, std::string_view what,
-                       const std::string_view (&names)[N], uint32_t* out) {
-  if (!v.is_array()) {
-    Error(v.location(), absl::StrFormat("\"%s\" must be an array of: %s", key, AllowedList(names)));
-    return false;
-  }
-  if (v.items().empty()) {
-    Error(v.location(), absl::StrFormat("\"%s\" must not be empty", key));
-    return false;
-  }
-  bool ok = true;
-  uint32_t bits = 0;
-  for (const Value& item : v.items()) {
-    const int i = item.is_string() ? IndexOf(names, item.string()) : -1;
-    if (i < 0) {
-      Error(item.location(),
-            absl::StrFormat("unknown %s %s (allowed: %s)", what,
-                            item.is_string() ? json::Quote(item.string()) : "value",
-                            AllowedList(names)));
-      ok = false;
-    } else if (bits & (1u << i)) {
-      Error(item.location(), absl::StrFormat("duplicate %s %s", what, json::Quote(item.string())));
-      ok = false;
-    } else {
-      bits |= 1u << i;
-    }
-  }
-  if (ok) *out = bits;
-  return ok;
-}
-
-bool Checker::ReadTri(const Value& v, std::string_view key, uint8_t* out) {
-  bool b;
-  if (!ReadBool(v, key, &b)) return false;
-  *out = b ? fb::Tri_Yes : fb::Tri_No;
-  return true;
-}
-
-bool Checker::ReadOsBound(const Value& v, std::string_view key, int32_t* out) {
-  if (!v.is_integer() || v.integer() < 1 || v.integer() > std::numeric_limits<int32_t>::max()) {
-    Error(v.location(), absl::StrFormat("\"os_generation\" \"%s\" must be an integer >= 1", key));
-    return false;
-  }
-  *out = static_cast<int32_t>(v.integer());
-  return true;
-}
-
-// Returns false if the condition has an error.
+// Returns false if the condition has an error. Every key is a row of the set's attribute
+// table: a built-in term (identity, plan, groups, ...) or a product's attribute; all are read
+// by one parser (CheckAttributeTerm), then a built-in term goes to its Condition field.
 bool Checker::CheckWhen(const Value& v, Cond* c) {
   if (!ExpectObject(v, "\"when\"")) return false;
   const size_t errors_before = error_count_;
-  static constexpr std::string_view kTerms[] = {
-      "identity",     "domain_joined",    "device_managed", "plan", "os_generation",
-      "device_state", "device_state_not", "groups",         "role", "account_creation",
-      "region"};
   for (const Value::Member& m : v.members()) {
-    if (m.key.find('.') != std::string::npos) continue;  // a catalogue attribute
-    if (std::find(std::begin(kTerms), std::end(kTerms), m.key) == std::end(kTerms)) {
-      Error(m.key_location, absl::StrFormat("unknown key %s in \"when\"", json::Quote(m.key)));
+    const int handle = catalogs_.FindAttribute(m.key);
+    if (handle < 0 && m.key.find('.') != std::string::npos) {
+      Error(m.key_location, absl::StrFormat("unknown context attribute %s%s", json::Quote(m.key),
+                                            MissingProductHint(m.key)));
+      continue;
     }
-  }
-  for (const Value::Member& m : v.members()) {
-    const Value& x = m.value;
-    uint32_t bits = 0;
-    if (m.key.find('.') != std::string::npos) {
-      AttrTerm term;
-      if (CheckAttributeTerm(m, &term)) c->attributes.push_back(std::move(term));
-    } else if (m.key == "identity") {
-      const int i = x.is_string() ? IndexOf(kIdentityNames, x.string()) : -1;
-      if (i < 0) {
-        Error(x.location(), absl::StrFormat("unknown identity %s (allowed: %s)",
-                                            x.is_string() ? json::Quote(x.string()) : "value",
-                                            AllowedList(kIdentityNames)));
-      } else {
-        c->identity = static_cast<uint8_t>(i);
+    if (handle < 0) {
+      std::vector<std::string_view> known;
+      for (const AttributeSpec& a : catalogs_.attributes()) {
+        if (a.term != BuiltinTerm::kNone) known.push_back(a.name);
       }
-    } else if (m.key == "domain_joined") {
-      ReadTri(x, m.key, &c->domain_joined);
-    } else if (m.key == "device_managed") {
-      ReadTri(x, m.key, &c->device_managed);
-    } else if (m.key == "account_creation") {
-      ReadTri(x, m.key, &c->account_creation);
-    } else if (m.key == "plan") {
-      if (ReadBits(x, m.key, "plan", kPlanNames, &bits)) c->plans = static_cast<uint8_t>(bits);
-    } else if (m.key == "role") {
-      if (ReadBits(x, m.key, "role", kRoleNames, &bits)) c->roles = static_cast<uint8_t>(bits);
-    } else if (m.key == "device_state") {
-      if (ReadBits(x, m.key, "device state", kStateNames, &bits)) c->state_all = bits;
-    } else if (m.key == "device_state_not") {
-      if (ReadBits(x, m.key, "device state", kStateNames, &bits)) c->state_none = bits;
-    } else if (m.key == "groups") {
-      ReadStrings(x, m.key, /*allow_empty=*/false, &c->groups);
-    } else if (m.key == "region") {
-      ReadStrings(x, m.key, /*allow_empty=*/false, &c->regions);
-    } else if (m.key == "os_generation") {
-      if (!ExpectObject(x, "\"os_generation\"")) continue;
-      CheckKeys(x, "\"os_generation\"", {"min", "max"});
-      const Value* min = x.Find("min");
-      const Value* max = x.Find("max");
-      if (min == nullptr && max == nullptr) {
-        Error(x.location(), "\"os_generation\" needs \"min\" or \"max\"");
-      }
-      const bool min_ok = min && ReadOsBound(*min, "min", &c->os_min);
-      const bool max_ok = max && ReadOsBound(*max, "max", &c->os_max);
-      if (min_ok && max_ok && c->os_min > c->os_max) {
-        Error(max->location(), "\"os_generation\" \"max\" must not be below \"min\"");
-      }
+      Error(m.key_location,
+            absl::StrFormat("unknown key %s in \"when\" (known: %s, or <product>.<attribute>)",
+                            json::Quote(m.key), Join(known.begin(), known.end(), ", ")));
+      continue;
+    }
+    const AttributeSpec& a = catalogs_.attributes()[handle];
+    AttrTerm term;
+    if (!CheckAttributeTerm(a, m.value, &term)) continue;
+    if (a.term == BuiltinTerm::kNone) {
+      UseProduct(a.product);
+      c->attributes.push_back(std::move(term));
+    } else if (const std::string e = SetBuiltinTerm(a, term, c); !e.empty()) {
+      Error(m.value.location(), e);
     }
   }
   // Canonical order (the JSON reader refuses duplicate keys, so names are unique).
@@ -152,16 +61,7 @@ bool Checker::CheckWhen(const Value& v, Cond* c) {
 // A term on a context attribute of the set: `"acmevpn.on_battery": true`,
 // `"acmevpn.network_trust": "trusted"` or `[...]`, `"acmevpn.gateway_regions": "EU"` or
 // `[...]`, `"acmevpn.tunnel_count": {"min": 1, "max": 4}`.
-bool Checker::CheckAttributeTerm(const Value::Member& m, AttrTerm* out) {
-  const Value& x = m.value;
-  const int handle = catalogs_.FindAttribute(m.key);
-  if (handle < 0) {
-    Error(m.key_location, absl::StrFormat("unknown context attribute %s%s", json::Quote(m.key),
-                                          MissingProductHint(m.key)));
-    return false;
-  }
-  const AttributeSpec& a = catalogs_.attributes()[handle];
-  UseProduct(a.product);
+bool Checker::CheckAttributeTerm(const AttributeSpec& a, const Value& x, AttrTerm* out) {
   const std::string name = json::Quote(a.name);
   out->name = std::string(a.name);
   switch (a.type) {

@@ -93,24 +93,24 @@ std::string AttributeJson(const AttrTerm& t) {
   return range.Inline();
 }
 
-std::string CondJson(const Cond& c) {
-  Fields f;
-  if (c.identity) f.Add("identity", Name(c.identity, kIdentityNames));
-  if (c.domain_joined) f.Add("domain_joined", Tri(c.domain_joined));
-  if (c.device_managed) f.Add("device_managed", Tri(c.device_managed));
-  if (c.plans) f.Add("plan", Bits(c.plans, kPlanNames));
-  if (c.os_min || c.os_max) {
-    Fields os;
-    if (c.os_min) os.Add("min", absl::StrCat(c.os_min));
-    if (c.os_max) os.Add("max", absl::StrCat(c.os_max));
-    f.Add("os_generation", os.Inline());
+// A built-in term on its row: IntRange bounds only where narrower than the row's.
+std::string BuiltinJson(const AttributeSpec& a, const AttrTerm& t) {
+  if (a.type != AttributeType::kIntRange) {
+    if (a.type == AttributeType::kBool) return Tri(t.is);
+    if (a.term == BuiltinTerm::kIdentity) return json::Quote(t.values[0]);
+    return Strings(t.values);
   }
-  if (c.state_all) f.Add("device_state", Bits(c.state_all, kStateNames));
-  if (c.state_none) f.Add("device_state_not", Bits(c.state_none, kStateNames));
-  if (!c.groups.empty()) f.Add("groups", Strings(c.groups));
-  if (c.roles) f.Add("role", Bits(c.roles, kRoleNames));
-  if (c.account_creation) f.Add("account_creation", Tri(c.account_creation));
-  if (!c.regions.empty()) f.Add("region", Strings(c.regions));
+  Fields range;
+  if (t.min != a.min || t.max == a.max) range.Add("min", absl::StrCat(t.min));
+  if (t.max != a.max) range.Add("max", absl::StrCat(t.max));
+  return range.Inline();
+}
+
+std::string CondJson(const Cond& c, const CatalogSet& catalogs) {
+  Fields f;
+  for (const auto& [row, term] : BuiltinTermsOf(catalogs, c)) {
+    f.Add(row->name, BuiltinJson(*row, term));
+  }
   for (const AttrTerm& t : c.attributes) f.Add(t.name, AttributeJson(t));
   return f.Inline();
 }
@@ -166,7 +166,7 @@ std::string PrintPolicy(const PolicyIR& p, const CatalogSet& catalogs) {
       f.Add("setting", json::Quote(r.setting));
       f.Add("level", Name(r.level, kLevelNames));
       if (r.value.type != fb::Value_NONE) f.Add("value", ValueJson(r, catalogs));
-      if (!r.when.empty()) f.Add("when", CondJson(r.when));
+      if (!r.when.empty()) f.Add("when", CondJson(r.when, catalogs));
       if (r.critical) f.Add("critical", "true");
       if (!r.note.empty()) f.Add("note", json::Quote(r.note));
       lines.push_back(f.Inline());
@@ -181,7 +181,7 @@ std::string PrintPolicy(const PolicyIR& p, const CatalogSet& catalogs) {
       f.Add("purpose", json::Quote(r.purpose));
       f.Add("effect", Name(r.effect, kEffectNames));
       if (r.obligations) f.Add("obligations", Bits(r.obligations, kObligationNames));
-      if (!r.when.empty()) f.Add("when", CondJson(r.when));
+      if (!r.when.empty()) f.Add("when", CondJson(r.when, catalogs));
       if (r.critical) f.Add("critical", "true");
       if (!r.note.empty()) f.Add("note", json::Quote(r.note));
       lines.push_back(f.Inline());
@@ -194,7 +194,7 @@ std::string PrintPolicy(const PolicyIR& p, const CatalogSet& catalogs) {
       Fields f;
       f.Add("schedule", json::Quote(r.schedule));
       f.Add("interval", DurationJson(r.interval));
-      if (!r.when.empty()) f.Add("when", CondJson(r.when));
+      if (!r.when.empty()) f.Add("when", CondJson(r.when, catalogs));
       if (r.critical) f.Add("critical", "true");
       if (!r.note.empty()) f.Add("note", json::Quote(r.note));
       lines.push_back(f.Inline());

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "policy/catalog.h"
@@ -27,12 +28,6 @@ namespace edict::compiler::internal {
 // ---------------------------------------------------------------------------------------
 // Names of the schema's enums and bit sets as written in policy JSON.
 
-// Indexed by fb::IdentityKind (0 = Any has no name).
-inline constexpr std::string_view kIdentityNames[] = {"", "managed", "unmanaged"};
-// Bit i of the corresponding fb bit set.
-inline constexpr std::string_view kPlanNames[] = {"enterprise", "small_business", "trial"};
-inline constexpr std::string_view kRoleNames[] = {"user", "admin", "organiser", "participant"};
-inline constexpr std::string_view kStateNames[] = {"tampered", "not_genuine"};
 inline constexpr std::string_view kLevelNames[] = {"mandatory", "recommended"};  // by fb::Level
 inline constexpr std::string_view kEffectNames[] = {"deny", "allow"};            // by fb::Effect
 
@@ -167,6 +162,15 @@ PolicyIR ReadPayload(const fb::Payload* p);
 // The specificity of a condition, computed by edict::Specificity itself (on a scratch
 // FlatBuffer) so that it means exactly what it means to the kernel.
 int SpecificityOf(const Cond& c);
+
+// ---- builtin_terms.cc -------------------------------------------------------------------
+
+// Sets the Cond field that encodes built-in attribute `a` (a.term != kNone) from term `t`,
+// already checked against the row; returns "" or why the encoding cannot hold it.
+std::string SetBuiltinTerm(const AttributeSpec& a, const AttrTerm& t, Cond* c);
+// The built-in terms `c` sets, as terms on `set`'s built-in rows, in table order.
+std::vector<std::pair<const AttributeSpec*, AttrTerm>> BuiltinTermsOf(const CatalogSet& set,
+                                                                      const Cond& c);
 
 // ---- conditions.cc ----------------------------------------------------------------------
 

@@ -181,8 +181,10 @@ TEST(CapiCatalogs, BuiltinIdsStayValidAndProductEntriesAreFound) {
   EXPECT_GE(edict_catalogs_find(c.get(), EDICT_ENTRY_SCHEDULE, "acmevpn.posture_check_interval"),
             edict_schedule_count());
 
-  ASSERT_EQ(edict_catalogs_count(c.get(), EDICT_ENTRY_ATTRIBUTE), 4);
-  EXPECT_EQ(edict_catalogs_count(nullptr, EDICT_ENTRY_ATTRIBUTE), 0);
+  // The 11 built-in attributes (identity, plan, ...) and the product's 4.
+  ASSERT_EQ(edict_catalogs_count(c.get(), EDICT_ENTRY_ATTRIBUTE), 11 + 4);
+  EXPECT_GE(edict_catalogs_find(c.get(), EDICT_ENTRY_ATTRIBUTE, "plan"), 0);
+  EXPECT_EQ(edict_catalogs_count(nullptr, EDICT_ENTRY_ATTRIBUTE), 11);  // the built-in rows
   EXPECT_EQ(edict_catalogs_count(c.get(), 99), -1);
   const int32_t trust =
       edict_catalogs_find(c.get(), EDICT_ENTRY_ATTRIBUTE, "acmevpn.network_trust");
@@ -199,7 +201,10 @@ TEST(CapiCatalogs, BuiltinIdsStayValidAndProductEntriesAreFound) {
   EXPECT_EQ(min, 0);
   EXPECT_EQ(max, 16);
   EXPECT_EQ(edict_catalogs_attribute_range(c.get(), trust, &min, &max), EDICT_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(edict_catalogs_attribute_type(c.get(), 4), -1);
+  EXPECT_EQ(edict_catalogs_attribute_type(c.get(), 11 + 4), -1);
+  EXPECT_EQ(edict_catalogs_attribute_type(
+                c.get(), edict_catalogs_find(c.get(), EDICT_ENTRY_ATTRIBUTE, "os_generation")),
+            EDICT_ATTRIBUTE_INTEGER);
 }
 
 TEST(CapiCatalogs, AttributesFromTheBuilderChangeTheAnswers) {
@@ -297,6 +302,23 @@ TEST(CapiCatalogs, AttributesFromTheBuilderChangeTheAnswers) {
   ASSERT_EQ(edict_resolve_with(p.get(), gateway, b.get(), nullptr, &r), EDICT_OK);
   EXPECT_EQ(r.source, EDICT_SOURCE_MANDATORY);
   EXPECT_STREQ(r.value.text, "eu.vpn.contoso.example");
+  // Built-in attributes are rows of the same table: set by name, over the base.
+  ASSERT_EQ(edict_context_builder_set_bool(b.get(), "device_managed", 0), EDICT_OK);
+  ASSERT_EQ(edict_resolve_with(p.get(), gateway, b.get(), nullptr, &r), EDICT_OK);
+  EXPECT_EQ(r.source, EDICT_SOURCE_DEFAULT);
+  ASSERT_EQ(edict_context_builder_set_bool(b.get(), "device_managed", 1), EDICT_OK);
+  ASSERT_EQ(edict_resolve_with(p.get(), gateway, b.get(), nullptr, &r), EDICT_OK);
+  EXPECT_EQ(r.source, EDICT_SOURCE_MANDATORY);
+  const char* two[] = {"DE", "FR"};
+  EXPECT_EQ(edict_context_builder_set_strings(b.get(), "region", two, 2),
+            EDICT_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(edict_context_builder_set_enum(b.get(), "device_state_not", "tampered"),
+            EDICT_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(edict_context_builder_set_enum(b.get(), "plan", "platinum"),
+            EDICT_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(edict_context_builder_unset(b.get(), "device_managed"), EDICT_OK);
+  ASSERT_EQ(edict_resolve_with(p.get(), gateway, b.get(), nullptr, &r), EDICT_OK);
+  EXPECT_EQ(r.source, EDICT_SOURCE_MANDATORY);  // the base's device_managed again
   const char* us[] = {"US"};
   ASSERT_EQ(edict_context_builder_set_strings(b.get(), "acmevpn.gateway_regions", us, 1), EDICT_OK);
   ASSERT_EQ(edict_resolve_with(p.get(), gateway, b.get(), nullptr, &r), EDICT_OK);

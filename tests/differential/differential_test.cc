@@ -6,7 +6,11 @@
 // is shrunk (rules dropped one at a time, condition terms and context attributes cleared
 // while it persists) and printed as a readable reproducer.
 //
-// Environment: EDICT_DIFF_ITERATIONS = number of policies (default 1500),
+// ProductCataloguesAgree does the same against a catalogue set with the sample product
+// catalogue (examples/catalogs/acmevpn.json): its settings, data classes, purposes and
+// schedules, and conditions with attribute terms on its context attributes.
+//
+// Environment: EDICT_DIFF_ITERATIONS = number of policies (default 2500),
 //              EDICT_DIFF_SEED = first seed (default 1),
 //              EDICT_DIFF_HOSTILE = 1 adds out-of-range enum values (undefined by the
 //              contract; mismatches there are reported as ambiguities, not bugs).
@@ -15,16 +19,22 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "kernel/kernel.h"
 #include "policy/catalog.h"
+#include "policy/catalog/catalog_set.h"
+#if EDICT_DIFF_PRODUCTS
+#include "policy/catalog/catalog_source.h"
+#endif
 #include "tests/reference/random_policy.h"
 #include "tests/reference/reference.h"
 
@@ -51,10 +61,10 @@ struct KernelPolicy {
   const Snapshot* snapshot = nullptr;
 };
 
-std::unique_ptr<KernelPolicy> ActivateKernel(std::vector<uint8_t> bytes) {
+std::unique_ptr<KernelPolicy> ActivateKernel(std::vector<uint8_t> bytes, const CatalogSet& set) {
   auto k = std::make_unique<KernelPolicy>();
   k->bytes = std::move(bytes);
-  const absl::StatusOr<size_t> size = Snapshot::ArenaSize(k->bytes);
+  const absl::StatusOr<size_t> size = Snapshot::ArenaSize(k->bytes, set);
   if (!size.ok()) {
     k->status = size.status();
     return k;
@@ -62,7 +72,7 @@ std::unique_ptr<KernelPolicy> ActivateKernel(std::vector<uint8_t> bytes) {
   const size_t words = (*size + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
   k->arena = std::make_unique<std::max_align_t[]>(words + 1);
   const absl::StatusOr<const Snapshot*> snap = Snapshot::Activate(
-      k->bytes, absl::MakeSpan(reinterpret_cast<uint8_t*>(k->arena.get()), *size));
+      k->bytes, absl::MakeSpan(reinterpret_cast<uint8_t*>(k->arena.get()), *size), set);
   if (!snap.ok()) {
     k->status = snap.status();
     return k;
@@ -83,48 +93,53 @@ struct Query {
   std::optional<UserChoice> choice;
 };
 
-Query RandomQuery(Rng& rng, const PolicySpec& spec, bool hostile = false) {
+Query RandomQuery(Rng& rng, const PolicySpec& spec, bool hostile = false,
+                  const CatalogSet& set = CatalogSet::Builtin()) {
   Query q;
   const int r = std::uniform_int_distribution<int>(0, 99)(rng);
   if (r < 60) {
     q.kind = QueryKind::kResolve;
-    q.a = random_policy::QuerySettingId(rng, spec);
-    q.choice = random_policy::RandomChoice(rng, q.a);
+    q.a = random_policy::QuerySettingId(rng, spec, set);
+    q.choice = random_policy::RandomChoice(rng, q.a, set);
   } else if (r < 88) {
     q.kind = QueryKind::kMayUse;
-    std::tie(q.a, q.b) = random_policy::QueryDataUseCell(rng, spec);
+    std::tie(q.a, q.b) = random_policy::QueryDataUseCell(rng, spec, set);
   } else {
     q.kind = QueryKind::kSchedule;
-    q.a = random_policy::RandomScheduleId(rng);
+    q.a = random_policy::RandomScheduleId(rng, set);
   }
-  q.ctx = random_policy::RandomContext(rng, hostile);
+  q.ctx = random_policy::RandomContext(rng, hostile, set);
   return q;
 }
 
-std::string DescribeQuery(const Query& q) {
+std::string DescribeQuery(const Query& q, const CatalogSet& set = CatalogSet::Builtin()) {
   std::string out;
   switch (q.kind) {
     case QueryKind::kResolve:
       out = "Resolve(setting " + std::to_string(q.a);
-      if (q.a >= 0 && static_cast<size_t>(q.a) < catalog::kSettings.size()) {
-        out += " \"" + std::string(catalog::kSettings[q.a].id) + "\"";
+      if (q.a >= 0 && static_cast<size_t>(q.a) < set.settings().size()) {
+        out += " \"" + std::string(set.settings()[q.a].id) + "\"";
       }
       out += ", choice " + reference::ChoiceLabel(q.choice ? &*q.choice : nullptr, q.a) + ")";
       break;
     case QueryKind::kMayUse:
       out = "MayUse(class " + std::to_string(q.a) + ", purpose " + std::to_string(q.b);
-      if (q.a >= 0 && static_cast<size_t>(q.a) < catalog::kDataClasses.size() && q.b >= 0 &&
-          static_cast<size_t>(q.b) < catalog::kPurposes.size()) {
-        out += " \"" + std::string(catalog::kDataClasses[q.a].id) + "\" x \"" +
-               std::string(catalog::kPurposes[q.b].id) + "\"";
+      if (q.a >= 0 && static_cast<size_t>(q.a) < set.data_classes().size() && q.b >= 0 &&
+          static_cast<size_t>(q.b) < set.purposes().size()) {
+        out += " \"" + std::string(set.data_classes()[q.a].id) + "\" x \"" +
+               std::string(set.purposes()[q.b].id) + "\"";
       }
       out += ")";
       break;
     case QueryKind::kSchedule:
-      out = "Schedule(" + std::to_string(q.a) + ")";
+      out = "Schedule(" + std::to_string(q.a);
+      if (q.a >= 0 && static_cast<size_t>(q.a) < set.schedules().size()) {
+        out += " \"" + std::string(set.schedules()[q.a].id) + "\"";
+      }
+      out += ")";
       break;
   }
-  return out + "\n  context " + reference::ContextLabel(q.ctx.context());
+  return out + "\n  context " + reference::ContextLabel(q.ctx.context(), &set);
 }
 
 // Compares one query; returns "" when both agree, else "<signature>\n<details>".
@@ -265,10 +280,10 @@ std::string CompareActivation(const ReferencePolicy& ref, const KernelPolicy& ke
 }
 
 // The mismatch of `spec` (with `query`, or activation only without one); "" if none.
-std::string Mismatch(const PolicySpec& spec, const Query* query) {
+std::string Mismatch(const PolicySpec& spec, const Query* query, const CatalogSet& set) {
   std::vector<uint8_t> bytes = random_policy::Build(spec);
-  const ReferencePolicy ref = ReferencePolicy::Activate(bytes);
-  const std::unique_ptr<KernelPolicy> kernel = ActivateKernel(std::move(bytes));
+  const ReferencePolicy ref = ReferencePolicy::Activate(bytes, set);
+  const std::unique_ptr<KernelPolicy> kernel = ActivateKernel(std::move(bytes), set);
   const std::string activation = CompareActivation(ref, *kernel);
   if (query == nullptr || !activation.empty()) return activation;
   if (!ref.ok()) return "";
@@ -327,6 +342,7 @@ bool SimplifyCondition(std::optional<CondSpec>* when, const std::function<bool()
       [](C* c) { (*c)->roles = 0; },
       [](C* c) { (*c)->account_creation = 0; },
       [](C* c) { (*c)->regions.reset(); },
+      [](C* c) { (*c)->attributes.reset(); },
   };
   for (const auto& step : steps) {
     if (!*when) break;
@@ -336,13 +352,15 @@ bool SimplifyCondition(std::optional<CondSpec>* when, const std::function<bool()
     if (random_policy::DescribeCondition(copy) == before) continue;
     progress = TryKeep<C>(when, step, fails) || progress;
   }
+  // Attribute terms one at a time.
+  if (*when && (*when)->attributes) progress = DropEach(&*(*when)->attributes, fails) || progress;
   return progress;
 }
 
-void Shrink(PolicySpec* spec, Query* query) {
-  const std::string signature = Signature(Mismatch(*spec, query));
+void Shrink(PolicySpec* spec, Query* query, const CatalogSet& set) {
+  const std::string signature = Signature(Mismatch(*spec, query, set));
   const std::function<bool()> fails = [&] {
-    const std::string m = Mismatch(*spec, query);
+    const std::string m = Mismatch(*spec, query, set);
     return !m.empty() && Signature(m) == signature;
   };
   for (int round = 0; round < 8; ++round) {
@@ -416,6 +434,15 @@ void Shrink(PolicySpec* spec, Query* query) {
           query->ctx = saved;
         }
       }
+      for (size_t i = query->ctx.attribute_count(); i-- > 0;) {
+        ContextSample saved = query->ctx;
+        query->ctx.remove_attribute(i);
+        if (fails()) {
+          progress = true;
+        } else {
+          query->ctx = saved;
+        }
+      }
     }
     if (!progress) break;
   }
@@ -433,13 +460,51 @@ struct Stats {
 };
 
 // Records which paths of the contract a query exercised (from the reference's answer).
-void Cover(const ReferencePolicy& ref, const Query& q, Stats* stats) {
+void Cover(const ReferencePolicy& ref, const Query& q, const std::vector<uint8_t>& payload,
+           Stats* stats) {
   const Context& ctx = q.ctx.context();
   auto add = [&](std::string key) { ++stats->coverage[std::move(key)]; };
+  const CatalogSet& set = ref.catalogs();
+  const bool products = !set.products().empty();
   switch (q.kind) {
     case QueryKind::kResolve: {
       const Resolution r = ref.Resolve(q.a, ctx, q.choice ? &*q.choice : nullptr);
       add("resolve source " + std::string(reference::SourceLabel(r.source)));
+      if (products && set.ProductOfSetting(q.a) >= 0) {
+        static constexpr const char* kTypes[] = {"bool",    "enum",     "flags",
+                                                 "integer", "duration", "string"};
+        add("product resolve " + std::string(kTypes[static_cast<int>(set.settings()[q.a].type)]) +
+            " " + std::string(reference::SourceLabel(r.source)));
+      }
+      if (products && r.rule >= 0) {
+        const fb::Condition* when = fb::GetPayload(payload.data())->settings()->Get(r.rule)->when();
+        if (when != nullptr && when->attributes() != nullptr && when->attributes()->size() != 0) {
+          add("resolve decided by a rule with attribute terms");
+        }
+      }
+      if (products && r.setting >= 0) {
+        // Each attribute term of the queried setting's rules, by type and outcome.
+        const auto* rules = fb::GetPayload(payload.data())->settings();
+        for (uint32_t i = 0; rules != nullptr && i < rules->size(); ++i) {
+          const fb::Condition* when = rules->Get(i)->when();
+          if (rules->Get(i)->setting()->string_view() != set.settings()[r.setting].id ||
+              when == nullptr || when->attributes() == nullptr ||
+              !reference::AttributeTermsValid(when, set)) {
+            continue;
+          }
+          for (const fb::AttributeTerm* t : *when->attributes()) {
+            const int h = set.FindAttribute(t->name()->string_view());
+            if (h < 0) continue;
+            bool given = false;
+            for (const AttributeValue& v : ctx.attributes) given = given || v.attribute == h;
+            add(std::string("attribute term ") +
+                std::string(AttributeTypeName(set.attributes()[h].type)) +
+                (!given                                       ? " (context: unknown)"
+                 : reference::AttributeTermHolds(t, ctx, set) ? " holds"
+                                                              : " fails"));
+          }
+        }
+      }
       for (uint16_t bit = 1; bit <= kNoteAtomicGroup; bit <<= 1) {
         if (r.notes & bit) add("resolve note " + reference::NotesLabel(bit));
       }
@@ -448,6 +513,9 @@ void Cover(const ReferencePolicy& ref, const Query& q, Stats* stats) {
     }
     case QueryKind::kMayUse: {
       const DataUseDecision d = ref.MayUse(q.a, q.b, ctx);
+      if (products && q.a >= static_cast<int>(catalog::kDataClasses.size()) && !d.unknown) {
+        add(std::string("product may_use ") + std::string(reference::SourceLabel(d.source)));
+      }
       add(std::string("may_use ") +
           (d.unknown   ? "unknown"
            : d.allowed ? "allow"
@@ -458,6 +526,9 @@ void Cover(const ReferencePolicy& ref, const Query& q, Stats* stats) {
     }
     case QueryKind::kSchedule: {
       const ScheduleAnswer a = ref.Schedule(q.a, ctx);
+      if (products && q.a >= static_cast<int>(catalog::kSchedules.size()) && !a.unknown) {
+        add(std::string("product schedule ") + std::string(reference::SourceLabel(a.source)));
+      }
       add(std::string("schedule ") + (a.unknown ? "unknown" : "") +
           std::string(reference::SourceLabel(a.source)) + (a.interval_seconds == 0 ? " none" : ""));
       break;
@@ -466,20 +537,21 @@ void Cover(const ReferencePolicy& ref, const Query& q, Stats* stats) {
 }
 
 void Report(const std::string& what, PolicySpec spec, std::optional<Query> query, uint64_t seed,
-            Stats* stats) {
+            const CatalogSet& set, Stats* stats) {
   ++stats->mismatches;
-  const std::string signature = Signature(Mismatch(spec, query ? &*query : nullptr));
+  const std::string signature = Signature(Mismatch(spec, query ? &*query : nullptr, set));
   if (stats->by_signature[signature]++ > 0) return;  // one reproducer per kind of mismatch
   if (stats->by_signature.size() > 12) return;
-  Shrink(&spec, query ? &*query : nullptr);
-  const std::string shrunk = Mismatch(spec, query ? &*query : nullptr);
+  Shrink(&spec, query ? &*query : nullptr, set);
+  const std::string shrunk = Mismatch(spec, query ? &*query : nullptr, set);
   ADD_FAILURE() << "kernel and reference disagree (" << what << ", policy seed " << seed << ")\n"
                 << random_policy::Describe(spec)
-                << (query ? "query " + DescribeQuery(*query) + "\n" : std::string()) << shrunk;
+                << (query ? "query " + DescribeQuery(*query, set) + "\n" : std::string()) << shrunk;
 }
 
 void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
                const random_policy::Options& options, bool corrupt, Stats* stats) {
+  const CatalogSet& set = random_policy::CatalogsOf(options);
   for (int64_t n = 0; n < policies; ++n) {
     const uint64_t seed = first_seed + static_cast<uint64_t>(n);
     Rng rng(seed);
@@ -495,8 +567,8 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
       }
     }
     ++stats->policies;
-    const ReferencePolicy ref = ReferencePolicy::Activate(bytes);
-    const std::unique_ptr<KernelPolicy> kernel = ActivateKernel(bytes);
+    const ReferencePolicy ref = ReferencePolicy::Activate(bytes, set);
+    const std::unique_ptr<KernelPolicy> kernel = ActivateKernel(bytes, set);
     if (corrupt && std::uniform_int_distribution<int>(0, 9)(rng) == 0) {
       // The same (valid, uncorrupted) payload at a misaligned address: both must refuse it
       // (docs/semantics.md: a payload starts on an 8-byte boundary; fuzz finding F1).
@@ -505,15 +577,15 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
       const size_t offset = std::uniform_int_distribution<size_t>(1, 7)(rng);
       std::copy(clean.begin(), clean.end(), storage.begin() + offset);
       const absl::Span<const uint8_t> view(storage.data() + offset, clean.size());
-      const ReferencePolicy ref_mis = ReferencePolicy::Activate(view);
+      const ReferencePolicy ref_mis = ReferencePolicy::Activate(view, set);
       KernelPolicy kmis;
-      const absl::StatusOr<size_t> size = Snapshot::ArenaSize(view);
+      const absl::StatusOr<size_t> size = Snapshot::ArenaSize(view, set);
       if (!size.ok()) {
         kmis.status = size.status();
       } else {
         kmis.arena = std::make_unique<std::max_align_t[]>(*size / sizeof(std::max_align_t) + 2);
         const absl::StatusOr<const Snapshot*> snap = Snapshot::Activate(
-            view, absl::MakeSpan(reinterpret_cast<uint8_t*>(kmis.arena.get()), *size));
+            view, absl::MakeSpan(reinterpret_cast<uint8_t*>(kmis.arena.get()), *size), set);
         kmis.status = snap.status();
         if (snap.ok()) kmis.snapshot = *snap;
       }
@@ -539,7 +611,7 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
           ADD_FAILURE() << "corrupted payload (seed " << seed << "): " << activation;
         }
       } else {
-        Report("activation", spec, std::nullopt, seed, stats);
+        Report("activation", spec, std::nullopt, seed, set, stats);
       }
       continue;
     }
@@ -549,20 +621,20 @@ void RunRandom(uint64_t first_seed, int64_t policies, int queries_per_policy,
       ++stats->coverage["skip " + std::string(reference::SkipReasonLabel(skip.reason))];
     }
     for (int i = 0; i < queries_per_policy; ++i) {
-      const Query q = RandomQuery(rng, spec, options.out_of_range_enums);
+      const Query q = RandomQuery(rng, spec, options.out_of_range_enums, set);
       ++stats->comparisons;
-      if (!corrupt) Cover(ref, q, stats);
+      if (!corrupt) Cover(ref, q, bytes, stats);
       const std::string diff = CompareQuery(ref, *kernel->snapshot, q);
       if (diff.empty()) continue;
       if (corrupt) {
         ++stats->mismatches;
         if (stats->by_signature[Signature(diff)]++ == 0) {
-          ADD_FAILURE() << "corrupted payload (seed " << seed << ")\nquery " << DescribeQuery(q)
-                        << "\n"
+          ADD_FAILURE() << "corrupted payload (seed " << seed << ")\nquery "
+                        << DescribeQuery(q, set) << "\n"
                         << diff;
         }
       } else {
-        Report("query", spec, q, seed, stats);
+        Report("query", spec, q, seed, set, stats);
       }
     }
   }
@@ -691,6 +763,153 @@ TEST(Differential, DefaultsAgree) {
   }
   PrintStats("defaults", stats, 0);
 }
+
+// ---- Product catalogues ---------------------------------------------------------------
+#if EDICT_DIFF_PRODUCTS
+
+// The built-in catalogue plus the sample product catalogue, compiled from its JSON source
+// as `edictctl catalog build` does.
+std::shared_ptr<const CatalogSet> SampleProductSet() {
+  static const std::shared_ptr<const CatalogSet>* const kSet = [] {
+    std::ifstream in(std::string(EDICT_SOURCE_DIR) + "/examples/catalogs/acmevpn.json",
+                     std::ios::binary);
+    std::stringstream source;
+    source << in.rdbuf();
+    const absl::StatusOr<std::string> bytes = catalogs::BuildCatalog(source.str(), "acmevpn.json");
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    if (!bytes.ok()) return new std::shared_ptr<const CatalogSet>();
+    absl::StatusOr<std::shared_ptr<const CatalogSet>> set =
+        CatalogSet::Create({CatalogSet::Input{"acmevpn.edcat", *bytes}});
+    EXPECT_TRUE(set.ok()) << set.status();
+    return new std::shared_ptr<const CatalogSet>(set.ok() ? *set : nullptr);
+  }();
+  return *kSet;
+}
+
+constexpr int64_t kDefaultProductPolicies = 1500;
+
+TEST(Differential, ProductCataloguesAgree) {
+  const std::shared_ptr<const CatalogSet> set = SampleProductSet();
+  ASSERT_NE(set, nullptr);
+  // The sample catalogue's attributes, by name: every type must be there.
+  for (const char* name : {"acmevpn.network_trust", "acmevpn.tunnel_count", "acmevpn.on_battery",
+                           "acmevpn.gateway_regions"}) {
+    ASSERT_GE(set->FindAttribute(name), 0) << name;
+  }
+  const int64_t policies = EnvInt("EDICT_DIFF_ITERATIONS", kDefaultProductPolicies);
+  const uint64_t seed = static_cast<uint64_t>(EnvInt("EDICT_DIFF_SEED", 1)) + 3000000019u;
+  random_policy::Options options;
+  options.catalogs = set.get();
+  options.out_of_range_enums = EnvInt("EDICT_DIFF_HOSTILE", 0) != 0;
+  const auto start = std::chrono::steady_clock::now();
+  Stats stats;
+  RunRandom(seed, policies, /*queries_per_policy=*/100, options, /*corrupt=*/false, &stats);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintStats("product catalogues", stats, seconds);
+  if (policies >= kDefaultProductPolicies) {
+    EXPECT_GE(stats.comparisons, 60000);
+    std::vector<std::string> paths = {
+        "skip unknown context attribute",
+        "skip unknown setting",
+        "skip unknown symbol",
+        "skip wrong value type",
+        "skip not admin-settable",
+        "skip fixed cell",
+        "resolve decided by a rule with attribute terms",
+        "resolve note atomic group",
+        "product may_use mandatory",
+        "product may_use default",
+        "product schedule mandatory",
+        "product schedule default",
+    };
+    for (const char* type : {"bool", "enum", "flags", "integer", "duration", "string"}) {
+      paths.push_back(std::string("product resolve ") + type + " mandatory");
+      paths.push_back(std::string("product resolve ") + type + " recommended");
+      paths.push_back(std::string("product resolve ") + type + " default");
+    }
+    paths.push_back("product resolve bool fixed");
+    paths.push_back("product resolve bool user");
+    for (const std::string& type : {std::string(AttributeTypeName(AttributeType::kBool)),
+                                    std::string(AttributeTypeName(AttributeType::kEnum)),
+                                    std::string(AttributeTypeName(AttributeType::kIntRange)),
+                                    std::string(AttributeTypeName(AttributeType::kStringSet))}) {
+      for (const char* outcome : {" holds", " fails", " (context: unknown)"}) {
+        paths.push_back("attribute term " + type + outcome);
+      }
+    }
+    for (const std::string& path : paths) {
+      EXPECT_GT(stats.coverage[path], 0) << "never exercised: " << path;
+    }
+  }
+  EXPECT_GT(stats.activated, stats.policies / 2);
+  EXPECT_EQ(stats.mismatches, 0);
+}
+
+TEST(Differential, ProductCatalogueLargePoliciesAgree) {
+  // Long candidate lists over few settings, many attribute terms.
+  const std::shared_ptr<const CatalogSet> set = SampleProductSet();
+  ASSERT_NE(set, nullptr);
+  random_policy::Options options;
+  options.catalogs = set.get();
+  options.max_setting_rules = 1500;
+  options.max_data_use_rules = 600;
+  options.max_schedule_rules = 150;
+  options.broken_rate = 0.1;
+  options.critical_rate = 0.0005;
+  options.attribute_rate = 0.7;
+  options.unknown_attribute_rate = 0.01;
+  const auto start = std::chrono::steady_clock::now();
+  Stats stats;
+  RunRandom(static_cast<uint64_t>(EnvInt("EDICT_DIFF_SEED", 1)) + 4000000007u, 8,
+            /*queries_per_policy=*/400, options, /*corrupt=*/false, &stats);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintStats("large product policies", stats, seconds);
+  EXPECT_GT(stats.activated, 0);
+  EXPECT_EQ(stats.mismatches, 0);
+}
+
+TEST(Differential, ProductCatalogueCorruptedPayloadsAgree) {
+  const std::shared_ptr<const CatalogSet> set = SampleProductSet();
+  ASSERT_NE(set, nullptr);
+  random_policy::Options options;
+  options.catalogs = set.get();
+  const int64_t policies =
+      std::max<int64_t>(1, EnvInt("EDICT_DIFF_ITERATIONS", kDefaultProductPolicies) / 5);
+  Stats stats;
+  RunRandom(static_cast<uint64_t>(EnvInt("EDICT_DIFF_SEED", 1)) + 5000000029u, policies,
+            /*queries_per_policy=*/20, options, /*corrupt=*/true, &stats);
+  PrintStats("corrupted product payloads", stats, 0);
+  EXPECT_EQ(stats.mismatches, 0);
+}
+
+TEST(Differential, ProductCatalogueDefaultsAgree) {
+  const std::shared_ptr<const CatalogSet> set = SampleProductSet();
+  ASSERT_NE(set, nullptr);
+  const ReferencePolicy ref(*set);
+  const size_t size = Snapshot::DefaultsArenaSize(*set);
+  auto arena = std::make_unique<std::max_align_t[]>(size / sizeof(std::max_align_t) + 1);
+  const absl::StatusOr<const Snapshot*> kernel =
+      Snapshot::Defaults(*set, absl::MakeSpan(reinterpret_cast<uint8_t*>(arena.get()), size));
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  EXPECT_EQ((*kernel)->serial(), 0u);
+  Rng rng(static_cast<uint64_t>(EnvInt("EDICT_DIFF_SEED", 1)) + 6000000001u);
+  const PolicySpec none;
+  Stats stats;
+  for (int i = 0; i < 20000; ++i) {
+    const Query q = RandomQuery(rng, none, false, *set);
+    ++stats.comparisons;
+    const std::string diff = CompareQuery(ref, **kernel, q);
+    if (diff.empty()) continue;
+    ++stats.mismatches;
+    if (stats.by_signature[Signature(diff)]++ == 0) {
+      ADD_FAILURE() << "Defaults(product set): query " << DescribeQuery(q, *set) << "\n" << diff;
+    }
+  }
+  PrintStats("product defaults", stats, 0);
+}
+#endif  // EDICT_DIFF_PRODUCTS
 
 }  // namespace
 }  // namespace edict

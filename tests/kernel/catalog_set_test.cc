@@ -69,7 +69,29 @@ TEST(CatalogSet, BuiltinHandlesAreTheCatalogueNumbers) {
   }
   EXPECT_EQ(b.FindSetting("acmevpn.always_on"), -1);
   EXPECT_TRUE(b.products().empty());
-  EXPECT_TRUE(b.attributes().empty());
+}
+
+// The built-in condition terms are rows of the built-in catalogue's attribute table, one
+// per BuiltinTerm, with the names, types and values the policy language uses.
+TEST(CatalogSet, BuiltinTermsAreRowsOfTheAttributeTable) {
+  const CatalogSet& b = CatalogSet::Builtin();
+  ASSERT_EQ(b.attributes().size(), static_cast<size_t>(kBuiltinTermCount - 1));
+  EXPECT_EQ(b.BuiltinAttribute(BuiltinTerm::kNone), -1);
+  for (int t = 1; t < kBuiltinTermCount; ++t) {
+    const int h = b.BuiltinAttribute(static_cast<BuiltinTerm>(t));
+    ASSERT_GE(h, 0) << t;
+    EXPECT_EQ(static_cast<int>(b.attributes()[h].term), t);
+    EXPECT_EQ(b.FindAttribute(b.attributes()[h].name), h);
+    EXPECT_EQ(b.attributes()[h].product, -1);
+  }
+  const AttributeSpec& plan = b.attributes()[b.FindAttribute("plan")];
+  EXPECT_EQ(plan.term, BuiltinTerm::kPlan);
+  EXPECT_EQ(plan.type, AttributeType::kEnum);
+  ASSERT_EQ(plan.values.size(), 3u);
+  EXPECT_EQ(plan.values[2], "trial");  // bit 2 of fb::Plan
+  EXPECT_EQ(b.attributes()[b.FindAttribute("groups")].type, AttributeType::kStringSet);
+  EXPECT_EQ(b.attributes()[b.FindAttribute("os_generation")].type, AttributeType::kIntRange);
+  EXPECT_EQ(b.attributes()[b.FindAttribute("domain_joined")].type, AttributeType::kBool);
 }
 
 bool SameCondition(const ConditionSpec& a, const ConditionSpec& b) {
@@ -190,7 +212,7 @@ TEST(CatalogSet, ProductSettingsFollowTheBuiltInOnes) {
   ASSERT_NE(set->ProductSetting(h), nullptr);
   EXPECT_EQ(set->ProductSetting(0), nullptr);
   EXPECT_EQ(set->settings()[h].type, SettingType::kBool);
-  EXPECT_EQ(set->attributes().size(), 4u);
+  EXPECT_EQ(set->attributes().size(), CatalogSet::Builtin().attributes().size() + 4u);
   const int trust = set->FindAttribute("acmevpn.network_trust");
   ASSERT_GE(trust, 0);
   EXPECT_EQ(set->attributes()[trust].type, AttributeType::kEnum);
@@ -360,20 +382,26 @@ TEST(CatalogSet, OlderEndpointsSkipWhatTheyDoNotKnow) {
   Cond bad_bool;  // a bool term without `is`
   bad_bool.attributes = {Attr{"acmevpn.on_battery", 0}};
   p.settings.push_back(BoolRule("communicator.ceip", 0, false, bad_bool));
+  // A built-in attribute has its own Condition field: as an attribute term it is malformed.
+  Cond builtin_row;
+  builtin_row.attributes = {Attr{"domain_joined", 1}};
+  p.settings.push_back(BoolRule("communicator.ceip", 0, false, builtin_row));
   // The built-in catalogue alone: the product setting and the attribute are unknown.
   Activated builtin(p.Build());
   ASSERT_TRUE(builtin.status.ok()) << builtin.status;
-  ASSERT_EQ(builtin->skipped_count(), 3u);
+  ASSERT_EQ(builtin->skipped_count(), 4u);
   EXPECT_EQ(builtin->skipped()[0].reason, SkipReason::kUnknownSetting);
   EXPECT_EQ(builtin->skipped()[1].reason, SkipReason::kUnknownAttribute);
   EXPECT_EQ(builtin->skipped()[2].reason, SkipReason::kUnknownAttribute);
+  EXPECT_EQ(builtin->skipped()[3].reason, SkipReason::kUnknownAttribute);
   EXPECT_EQ(SkipReasonName(SkipReason::kUnknownAttribute), "unknown context attribute");
   // With the catalogue: only the unknown attribute and the malformed term are skipped.
   Activated with(p.Build(), *set);
   ASSERT_TRUE(with.status.ok()) << with.status;
-  ASSERT_EQ(with->skipped_count(), 2u);
+  ASSERT_EQ(with->skipped_count(), 3u);
   EXPECT_EQ(with->skipped()[0].index, 1u);
   EXPECT_EQ(with->skipped()[1].index, 2u);
+  EXPECT_EQ(with->skipped()[2].index, 3u);
   EXPECT_EQ(with->Resolve(set->FindSetting("acmevpn.always_on"), Context{}).value.number, 1);
   // A critical rule the endpoint cannot honour refuses the whole payload.
   p.settings[1].critical = true;

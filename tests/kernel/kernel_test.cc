@@ -674,8 +674,8 @@ TEST(Explain, SentencesAndCandidates) {
   ASSERT_EQ(r.rule, 3);
   std::string s = ExplainText(*a, r, Managed(), nullptr, ExplainDetail::kSentence);
   EXPECT_EQ(s,
-            "communicator.ceip = false (mandatory, locked) by rule 3 of bundle 42: managed "
-            "identity, domain-joined device (admin note: \"no telemetry\").");
+            "communicator.ceip = false (mandatory, locked) by rule 3 of bundle 42: identity "
+            "managed, domain_joined yes (admin note: \"no telemetry\").");
   s = ExplainText(*a, r, Managed());
   EXPECT_NE(s.find("rule 1 (mandatory, specificity 1, value true): condition failed: identity "
                    "is managed, rule needs unmanaged"),

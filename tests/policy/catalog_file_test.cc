@@ -120,7 +120,7 @@ TEST(CatalogSource, EveryRuleProblemIsReported) {
   const std::string e = Errors(t);
   EXPECT_THAT(e, HasSubstr("f.json:6:12: duplicate setting id \"demo.on\""));
   EXPECT_THAT(e, HasSubstr("f.json:7:31: demo.old: num 1 must be greater than the previous"));
-  EXPECT_THAT(e, HasSubstr("f.json:10:14: attribute \"identity\" is a built-in context attribute"));
+  EXPECT_THAT(e, HasSubstr("f.json:10:14: attribute \"identity\": an id is <product>.<name>"));
   EXPECT_THAT(e, HasSubstr("f.json:11:55: demo.count: min 5 is greater than max 4"));
 }
 

@@ -206,6 +206,31 @@ TEST(Compile, SameMeaningSameBytes) {
   EXPECT_NE(a, c);
 }
 
+// Built-in terms are read like any attribute of the table: one value or a list, the
+// encoding decides what it can hold; the payload does not depend on the spelling.
+TEST(Compile, BuiltinTermsAreAttributesOfTheTable) {
+  auto policy = [](const std::string& when) {
+    return R"({"serial": 1, "settings": [{"setting": "groove.ceip", "level": "mandatory",
+               "value": false, "when": )" +
+           when + "}]}";
+  };
+  EXPECT_EQ(MustCompile(policy(R"({"plan": "trial", "groups": "lab"})")),
+            MustCompile(policy(R"({"plan": ["trial"], "groups": ["lab"]})")));
+  const std::string both = MustCompile(policy(R"({"os_generation": {"min": 60, "max": 61},
+      "device_state_not": ["tampered"], "region": ["US", "CA"], "account_creation": true})"));
+  ExpectRoundTrip(both, "builtin terms");
+  ExpectRoundTrip(MustCompile(policy(R"({"os_generation": {"max": 61}})")), "os max");
+  ExpectRoundTrip(MustCompile(policy(R"({"os_generation": {"min": 1}})")), "os min 1");
+  const CompileResult list = Compile(policy(R"({"identity": ["managed", "unmanaged"]})"), "p.json");
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(Errors(list).find("\"identity\" takes one value, not a list"), std::string::npos)
+      << Errors(list);
+  const CompileResult range = Compile(policy(R"({"os_generation": {"min": 0}})"), "p.json");
+  ASSERT_FALSE(range.ok());
+  EXPECT_NE(Errors(range).find("must be an integer in 1..2147483647"), std::string::npos)
+      << Errors(range);
+}
+
 TEST(Compile, CanonicalForm) {
   const std::string payload = MustCompile(
       R"({"format": 1, "serial": 7, "compliance": [],
@@ -411,11 +436,12 @@ const std::vector<Rejected>& RejectedCorpus() {
       {"bad_when",
        R"j({"serial": 1, "settings": [{"setting": "groove.ceip", "level": "mandatory", "value": false, "when": {"identity": "guest", "plan": ["free"], "os_generation": {"min": 61, "max": 60}, "role": [], "wifi": true}}]})j",
        R"j({"serial": 1, "settings": [{"setting": "groove.ceip", "level": "mandatory", "value": false, "when": {"identity": "unmanaged", "plan": ["trial"], "os_generation": {"min": 60, "max": 61}, "role": ["user"]}}]})j",
-       {R"j(p.json:1:114: unknown identity "guest" (allowed: managed, unmanaged))j",
-        R"j(p.json:1:132: unknown plan "free" (allowed: enterprise, small_business, trial))j",
-        R"j(p.json:1:177: "os_generation" "max" must not be below "min")j",
-        R"j(p.json:1:190: "role" must not be empty)j",
-        R"j(p.json:1:194: unknown key "wifi" in "when")j"}},
+       // Built-in terms are rows of the attribute table: one parser, one wording.
+       {R"j(p.json:1:114: unknown value "guest" for attribute "identity" (allowed: managed, unmanaged))j",
+        R"j(p.json:1:132: unknown value "free" for attribute "plan" (allowed: enterprise, small_business, trial))j",
+        R"j(p.json:1:177: attribute "os_generation" "max" must not be below "min")j",
+        R"j(p.json:1:190: attribute "role" must be one of its values or a list of them (user, admin, organiser, participant))j",
+        R"j(p.json:1:194: unknown key "wifi" in "when" (known: identity, domain_joined, device_managed, plan, os_generation, device_state, device_state_not, groups, role, account_creation, region, or <product>.<attribute>))j"}},
       {"when_not_object",
        R"j({"serial": 1, "settings": [{"setting": "groove.ceip", "level": "mandatory", "value": false, "when": "managed"}]})j",
        R"j({"serial": 1, "settings": [{"setting": "groove.ceip", "level": "mandatory", "value": false, "when": {}}]})j",

@@ -1,6 +1,9 @@
 #include "tests/ports_windows/test_util.h"
 
 #include <windows.h>
+// After windows.h, which they need.
+#include <aclapi.h>
+#include <sddl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -93,6 +96,56 @@ void RemoveTree(const std::string& path) {
     ::SetFileAttributesW(W(path).c_str(), FILE_ATTRIBUTE_NORMAL);
     ::DeleteFileW(W(path).c_str());
   }
+}
+
+unsigned long SetDaclFromSddl(const std::string& path, const std::string& dacl) {
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(W(dacl).c_str(), SDDL_REVISION_1, &sd,
+                                                              nullptr)) {
+    return ::GetLastError();
+  }
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL acl = nullptr;
+  ::GetSecurityDescriptorDacl(sd, &present, &acl, &defaulted);
+  std::wstring wide = W(path);
+  const DWORD e = ::SetNamedSecurityInfoW(
+      wide.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+      nullptr, nullptr, acl, nullptr);
+  ::LocalFree(sd);
+  return e;
+}
+
+unsigned long GrantEveryoneWrite(const std::string& path) {
+  std::wstring wide = W(path);
+  PACL old_dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  DWORD e = ::GetNamedSecurityInfoW(wide.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                                    nullptr, &old_dacl, nullptr, &sd);
+  if (e != ERROR_SUCCESS) return e;
+  // By SID: the group's name is localised.
+  BYTE everyone[SECURITY_MAX_SID_SIZE];
+  DWORD everyone_size = sizeof(everyone);
+  if (!::CreateWellKnownSid(WinWorldSid, nullptr, everyone, &everyone_size)) {
+    e = ::GetLastError();
+    ::LocalFree(sd);
+    return e;
+  }
+  EXPLICIT_ACCESS_W ea = {};
+  ea.grfAccessPermissions = FILE_GENERIC_READ | FILE_GENERIC_WRITE;
+  ea.grfAccessMode = GRANT_ACCESS;
+  ea.grfInheritance = SUB_CONTAINERS_AND_OBJECTS_INHERIT;
+  ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  ea.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
+  ea.Trustee.ptstrName = reinterpret_cast<LPWSTR>(everyone);
+  PACL new_dacl = nullptr;
+  e = ::SetEntriesInAclW(1, &ea, old_dacl, &new_dacl);
+  if (e == ERROR_SUCCESS) {
+    e = ::SetNamedSecurityInfoW(wide.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                                nullptr, new_dacl, nullptr);
+    ::LocalFree(new_dacl);
+  }
+  ::LocalFree(sd);
+  return e;
 }
 
 void SetUserString(const std::string& key, const std::string& name, const std::string& value) {

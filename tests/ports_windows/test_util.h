@@ -48,6 +48,19 @@ std::vector<std::string> ListDir(const std::string& dir);
 bool PathExists(const std::string& path);
 void RemoveTree(const std::string& path);
 
+// Security test set-up (CheckAdminOnlyWritable). Each returns the Win32 error, 0 on success.
+// Replaces the DACL of `path` by the protected one of SDDL `dacl` ("D:P(A;;FA;;;SY)...").
+unsigned long SetDaclFromSddl(const std::string& path, const std::string& dacl);
+// Adds to the DACL of `path` an ACE granting Everyone read and write (FILE_GENERIC_WRITE,
+// inherited below), as an administrator widening a folder's permissions would.
+unsigned long GrantEveryoneWrite(const std::string& path);
+// SDDL of an admin-only directory and file, as %ProgramFiles%\edict\catalogs would have:
+// SYSTEM and Administrators full control, Users read and execute, CREATOR OWNER full control
+// on what is created below (inherit-only).
+inline constexpr char kAdminOnlyDirDacl[] =
+    "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;OICIIO;GA;;;CO)";
+inline constexpr char kAdminOnlyFileDacl[] = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x1200a9;;;BU)";
+
 // Sets a REG_SZ value under HKCU (test set-up), creating the key.
 void SetUserString(const std::string& key, const std::string& name, const std::string& value);
 void SetUserDword(const std::string& key, const std::string& name, unsigned value);

@@ -1,6 +1,8 @@
 #include "tests/reference/random_policy.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <limits>
 
 #include "flatbuffers/flatbuffers.h"
 #include "policy/catalog.h"
@@ -25,6 +27,23 @@ constexpr std::string_view kUnknownSettings[] = {"future.setting", "", "communic
                                                  std::string_view("communicator.ceip\0x", 19)};
 constexpr std::string_view kUnknownNames[] = {"future", "", "Usage_Data",
                                               std::string_view("usage_data\0", 11)};
+// Product-looking ids no catalogue of the sample set defines (only drawn with products).
+constexpr std::string_view kUnknownProductSettings[] = {
+    "acmevpn.future_setting", "acmevpn.Always_on", "acmevpn.", "otherproduct.always_on",
+    std::string_view("acmevpn.mtu\0", 12)};
+// Attribute names no catalogue declares (compare: acmevpn.network_trust, acmevpn.on_battery).
+constexpr std::string_view kUnknownAttributes[] = {"acmevpn.network",
+                                                   "acmevpn.Network_trust",
+                                                   "future.attribute",
+                                                   "",
+                                                   "acmevpn.on_battery ",
+                                                   "network_trust",
+                                                   std::string_view("acmevpn.on_battery\0", 19)};
+// Enum values a catalogue's attribute lacks (mixed with its real values in terms).
+constexpr std::string_view kUnknownEnumValues[] = {"bogus", "Trusted", "", "trusted "};
+// Members of string-set attributes: terms and contexts share them.
+constexpr std::string_view kAttributeStrings[] = {"EU", "US",   "eu",
+                                                  "",   "APAC", std::string_view("EU\0", 3)};
 
 bool Chance(Rng& rng, double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
 
@@ -46,6 +65,121 @@ std::vector<std::string> NamesFrom(Rng& rng, const std::string_view* pool, size_
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) out.emplace_back(pool[Uniform(rng, 0, static_cast<int>(n) - 1)]);
   return out;
+}
+
+// The product attributes of `set` (built-in rows, if any, are left to the built-in terms).
+std::vector<const AttributeSpec*> ProductAttributes(const CatalogSet& set) {
+  std::vector<const AttributeSpec*> out;
+  for (const AttributeSpec& a : set.attributes()) {
+    if (a.product >= 0) out.push_back(&a);
+  }
+  return out;
+}
+
+// A term on attribute `a`: usually one its type allows, sometimes one activation must
+// reject (no `is`, no values, min > max), sometimes with fields its type ignores.
+AttrTermSpec RandomTerm(Rng& rng, const Options& o, const AttributeSpec& a) {
+  AttrTermSpec t;
+  t.name = std::string(a.name);
+  const bool bad = Chance(rng, 0.04);
+  auto some_values = [&](auto&& pick_real, double unknown_rate) {
+    std::vector<std::string> v;
+    for (int n = Uniform(rng, 1, 3); n > 0; --n) {
+      v.push_back(Chance(rng, unknown_rate) ? std::string(Pick(rng, kUnknownEnumValues))
+                                            : std::string(pick_real()));
+    }
+    return v;
+  };
+  switch (a.type) {
+    case AttributeType::kBool:
+      t.is = bad ? 0 : static_cast<int8_t>(Uniform(rng, 1, 2));
+      if (o.out_of_range_enums && Chance(rng, 0.05)) t.is = 3;
+      break;
+    case AttributeType::kEnum:
+      if (bad) {
+        if (Chance(rng, 0.5)) t.values.emplace();  // present but empty
+      } else {
+        t.values = some_values(
+            [&] { return a.values[Uniform(rng, 0, static_cast<int>(a.values.size()) - 1)]; }, 0.12);
+      }
+      break;
+    case AttributeType::kIntRange: {
+      const int64_t pool[] = {a.min - 1,           a.min,     a.min + 1, 2,        3,
+                              (a.min + a.max) / 2, a.max - 1, a.max,     a.max + 1};
+      t.min = Pick(rng, pool);
+      t.max = Pick(rng, pool);
+      if (t.min > t.max) std::swap(t.min, t.max);
+      if (Chance(rng, 0.03)) {
+        t.min = std::numeric_limits<int64_t>::min();
+        t.max = std::numeric_limits<int64_t>::max();
+      }
+      if (bad) {
+        t.min = t.max == std::numeric_limits<int64_t>::max() ? t.max : t.max + 1;
+        t.max = t.min - 1;
+      }
+      break;
+    }
+    case AttributeType::kStringSet:
+      if (bad) {
+        if (Chance(rng, 0.5)) t.values.emplace();
+      } else {
+        // An empty member: docs/policy-format.md lets a policy list only non-empty
+        // strings, and docs/semantics.md does not say whether "" in a hand-made payload
+        // matches a context's "" (the kernel never matches an empty context string), so
+        // only the hostile mode writes one.
+        t.values = some_values(
+            [&] {
+              std::string_view m = Pick(rng, kAttributeStrings);
+              while (m.empty() && !o.out_of_range_enums) m = Pick(rng, kAttributeStrings);
+              return m;
+            },
+            0.0);
+      }
+      break;
+  }
+  if (Chance(rng, 0.08)) {  // fields the type ignores
+    if (a.type != AttributeType::kBool) t.is = static_cast<int8_t>(Uniform(rng, 1, 2));
+    if (a.type != AttributeType::kEnum && a.type != AttributeType::kStringSet) {
+      t.values = std::vector<std::string>{"trusted", "EU"};
+    }
+    if (a.type != AttributeType::kIntRange) {
+      t.min = 5;
+      t.max = Chance(rng, 0.5) ? 1 : 9;
+    }
+  }
+  return t;
+}
+
+AttrTermSpec UnknownTerm(Rng& rng) {
+  AttrTermSpec t;
+  t.name = std::string(Pick(rng, kUnknownAttributes));
+  t.is = static_cast<int8_t>(Uniform(rng, 0, 2));
+  if (Chance(rng, 0.5)) t.values = std::vector<std::string>{"trusted", "EU"};
+  t.min = 0;
+  t.max = Uniform(rng, 0, 16);
+  return t;
+}
+
+void RandomAttributeTerms(Rng& rng, const Options& o, CondSpec* c) {
+  std::vector<const AttributeSpec*> pool = ProductAttributes(CatalogsOf(o));
+  if (pool.empty()) return;
+  if (!Chance(rng, o.attribute_rate)) {
+    if (Chance(rng, 0.05)) c->attributes.emplace();  // present, empty: does not constrain
+    return;
+  }
+  std::shuffle(pool.begin(), pool.end(), rng);
+  c->attributes.emplace();
+  const int n = Chance(rng, 0.1) ? static_cast<int>(pool.size()) : Uniform(rng, 1, 2);
+  for (int i = 0; i < n && static_cast<size_t>(i) < pool.size(); ++i) {
+    c->attributes->push_back(RandomTerm(rng, o, *pool[i]));
+  }
+  if (Chance(rng, 0.04)) {  // a second term on one attribute: both must hold
+    c->attributes->push_back(RandomTerm(rng, o, *pool[0]));
+  }
+  if (Chance(rng, o.unknown_attribute_rate)) {
+    const int at = Uniform(rng, 0, static_cast<int>(c->attributes->size()));
+    c->attributes->insert(c->attributes->begin() + at, UnknownTerm(rng));
+  }
 }
 
 std::optional<CondSpec> RandomCondition(Rng& rng, const Options& o) {
@@ -92,6 +226,7 @@ std::optional<CondSpec> RandomCondition(Rng& rng, const Options& o) {
   } else if (Chance(rng, 0.05)) {
     c.regions = std::vector<std::string>();
   }
+  RandomAttributeTerms(rng, o, &c);
   return c;
 }
 
@@ -153,18 +288,30 @@ void FillValue(Rng& rng, ValueKind k, const SettingSpec* spec, SettingRuleSpec* 
   }
 }
 
+// Handles of the product settings of `set` (empty for the built-in catalogue alone).
+std::vector<int> ProductSettings(const CatalogSet& set) {
+  std::vector<int> out;
+  for (const ProductSpec& p : set.products()) {
+    for (int i = 0; i < p.setting_count; ++i) out.push_back(p.first_setting + i);
+  }
+  return out;
+}
+
 SettingRuleSpec RandomSettingRule(Rng& rng, const Options& o, const std::vector<int>& focus) {
+  const CatalogSet& set = CatalogsOf(o);
   SettingRuleSpec r;
   const bool broken = Chance(rng, o.broken_rate);
   int s = -1;
   if (broken && Chance(rng, 0.2)) {
-    r.setting = std::string(Pick(rng, kUnknownSettings));
+    r.setting = set.products().empty() || Chance(rng, 0.5)
+                    ? std::string(Pick(rng, kUnknownSettings))
+                    : std::string(Pick(rng, kUnknownProductSettings));
   } else {
     s = Chance(rng, 0.85) ? Pick(rng, focus)
-                          : Uniform(rng, 0, static_cast<int>(catalog::kSettings.size()) - 1);
-    r.setting = std::string(catalog::kSettings[s].id);
+                          : Uniform(rng, 0, static_cast<int>(set.settings().size()) - 1);
+    r.setting = std::string(set.settings()[s].id);
   }
-  const SettingSpec* spec = s >= 0 ? &catalog::kSettings[s] : nullptr;
+  const SettingSpec* spec = s >= 0 ? &set.settings()[s] : nullptr;
   r.level = static_cast<int8_t>(Uniform(rng, 0, 1));
   if (o.out_of_range_enums && Chance(rng, 0.03)) r.level = Chance(rng, 0.5) ? 2 : -1;
   FillValue(rng, spec != nullptr ? KindOf(spec->type) : ValueKind::kBool, spec, &r);
@@ -200,21 +347,35 @@ SettingRuleSpec RandomSettingRule(Rng& rng, const Options& o, const std::vector<
   return r;
 }
 
-std::pair<int, int> RandomCell(Rng& rng) {
+std::pair<int, int> RandomCell(Rng& rng, const CatalogSet& set) {
+  const int classes = static_cast<int>(set.data_classes().size());
+  const int purposes = static_cast<int>(set.purposes().size());
+  if (classes > static_cast<int>(catalog::kDataClasses.size()) && Chance(rng, 0.4)) {
+    // A product's class: a cell with a product default (one of them fixed), or any.
+    std::vector<std::pair<int, int>> product_cells;
+    for (const BuiltinDataUse& b : set.builtin_data_use()) {
+      if (b.data_class >= catalog::kDataClasses.size()) {
+        product_cells.emplace_back(b.data_class, b.purpose);
+      }
+    }
+    if (!product_cells.empty() && Chance(rng, 0.5)) return Pick(rng, product_cells);
+    return {Uniform(rng, static_cast<int>(catalog::kDataClasses.size()), classes - 1),
+            Uniform(rng, 0, purposes - 1)};
+  }
   // Cells with interesting built-in rules come up more often.
   static constexpr std::pair<int, int> kInteresting[] = {{1, 4}, {5, 2}, {19, 11}, {0, 2}, {10, 0},
                                                          {0, 5}, {7, 2}, {6, 9},   {7, 0}, {2, 3}};
   if (Chance(rng, 0.5)) return Pick(rng, kInteresting);
-  return {Uniform(rng, 0, static_cast<int>(catalog::kDataClasses.size()) - 1),
-          Uniform(rng, 0, static_cast<int>(catalog::kPurposes.size()) - 1)};
+  return {Uniform(rng, 0, classes - 1), Uniform(rng, 0, purposes - 1)};
 }
 
 DataUseRuleSpec RandomDataUseRule(Rng& rng, const Options& o,
                                   const std::vector<std::pair<int, int>>& focus) {
+  const CatalogSet& set = CatalogsOf(o);
   DataUseRuleSpec r;
-  const auto [d, p] = Chance(rng, 0.85) ? Pick(rng, focus) : RandomCell(rng);
-  r.data_class = std::string(catalog::kDataClasses[d].id);
-  r.purpose = std::string(catalog::kPurposes[p].id);
+  const auto [d, p] = Chance(rng, 0.85) ? Pick(rng, focus) : RandomCell(rng, set);
+  r.data_class = std::string(set.data_classes()[d].id);
+  r.purpose = std::string(set.purposes()[p].id);
   if (Chance(rng, o.broken_rate / 2)) r.data_class = std::string(Pick(rng, kUnknownNames));
   if (Chance(rng, o.broken_rate / 2)) r.purpose = std::string(Pick(rng, kUnknownNames));
   r.effect = static_cast<int8_t>(Uniform(rng, 0, 1));
@@ -227,9 +388,17 @@ DataUseRuleSpec RandomDataUseRule(Rng& rng, const Options& o,
 }
 
 ScheduleRuleSpec RandomScheduleRule(Rng& rng, const Options& o) {
+  const CatalogSet& set = CatalogsOf(o);
   ScheduleRuleSpec r;
-  r.schedule = Chance(rng, o.broken_rate) ? std::string(Pick(rng, kUnknownNames))
-                                          : std::string(catalog::kSchedules[0].id);
+  const bool several = set.schedules().size() > catalog::kSchedules.size();
+  r.schedule =
+      Chance(rng, o.broken_rate)
+          ? std::string(Pick(rng, kUnknownNames))
+          : std::string(
+                set.schedules()[several
+                                    ? Uniform(rng, 0, static_cast<int>(set.schedules().size()) - 1)
+                                    : 0]
+                    .id);
   static constexpr int64_t kIntervals[] = {1, 86400, 604800, 2592000, 7776000};
   static constexpr int64_t kBad[] = {0, -1, -604800};
   r.interval_seconds = Chance(rng, o.broken_rate) ? Pick(rng, kBad) : Pick(rng, kIntervals);
@@ -262,12 +431,23 @@ flatbuffers::Offset<fb::Condition> BuildCondition(flatbuffers::FlatBufferBuilder
   if (!c) return 0;
   const StringVec groups = Strings(b, c->groups);
   const StringVec regions = Strings(b, c->regions);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::AttributeTerm>>> attributes = 0;
+  if (c->attributes) {
+    std::vector<flatbuffers::Offset<fb::AttributeTerm>> terms;
+    for (const AttrTermSpec& t : *c->attributes) {
+      const auto name = b.CreateString(t.name);
+      const StringVec values = Strings(b, t.values);
+      terms.push_back(
+          fb::CreateAttributeTerm(b, name, static_cast<fb::Tri>(t.is), values, t.min, t.max));
+    }
+    attributes = b.CreateVector(terms);
+  }
   return fb::CreateCondition(
       b, static_cast<fb::IdentityKind>(c->identity), static_cast<fb::Tri>(c->domain_joined),
       static_cast<fb::Tri>(c->device_managed), static_cast<fb::Plan>(c->plans), c->os_min,
       c->os_max, static_cast<fb::DeviceState>(c->state_all),
       static_cast<fb::DeviceState>(c->state_none), groups, static_cast<fb::Role>(c->roles),
-      static_cast<fb::Tri>(c->account_creation), regions);
+      static_cast<fb::Tri>(c->account_creation), regions, attributes);
 }
 
 std::pair<fb::Value, flatbuffers::Offset<void>> BuildValue(flatbuffers::FlatBufferBuilder& b,
@@ -319,7 +499,13 @@ std::string Suffix(const std::optional<CondSpec>& when, bool critical,
 
 }  // namespace
 
+const CatalogSet& CatalogsOf(const Options& o) {
+  return o.catalogs != nullptr ? *o.catalogs : CatalogSet::Builtin();
+}
+
 PolicySpec RandomPolicy(Rng& rng, const Options& o) {
+  const CatalogSet& set = CatalogsOf(o);
+  const std::vector<int> product_settings = ProductSettings(set);
   PolicySpec p;
   p.serial = std::uniform_int_distribution<uint64_t>(1, 1000000)(rng);
   if (Chance(rng, 0.02)) p.serial = Chance(rng, 0.5) ? 0 : ~uint64_t{0};
@@ -329,23 +515,31 @@ PolicySpec RandomPolicy(Rng& rng, const Options& o) {
   // A few settings the policy concentrates on, often the atomic group's members.
   std::vector<int> focus;
   for (int n = Uniform(rng, 1, 5); n > 0; --n) {
-    focus.push_back(Uniform(rng, 0, static_cast<int>(catalog::kSettings.size()) - 1));
+    if (!product_settings.empty() && Chance(rng, o.product_setting_rate)) {
+      focus.push_back(Pick(rng, product_settings));
+    } else {
+      focus.push_back(Uniform(rng, 0, static_cast<int>(catalog::kSettings.size()) - 1));
+    }
   }
   if (Chance(rng, 0.4)) {
-    const AtomicGroupSpec& g = catalog::kAtomicGroups[0];
+    const bool several = set.atomic_groups().size() > catalog::kAtomicGroups.size();
+    const AtomicGroupSpec& g =
+        set.atomic_groups()[several
+                                ? Uniform(rng, 0, static_cast<int>(set.atomic_groups().size()) - 1)
+                                : 0];
     for (int m = 0; m < g.member_count; ++m) focus.push_back(g.members[m]);
   }
   std::vector<std::pair<int, int>> cells;
-  for (int n = Uniform(rng, 1, 4); n > 0; --n) cells.push_back(RandomCell(rng));
+  for (int n = Uniform(rng, 1, 4); n > 0; --n) cells.push_back(RandomCell(rng, set));
 
   for (int n = Uniform(rng, 0, o.max_setting_rules); n > 0; --n) {
     if (!p.settings.empty() && Chance(rng, 0.12)) {
       // Duplicate an earlier rule (same condition, same specificity), maybe new value.
       SettingRuleSpec copy = Pick(rng, p.settings);
       if (Chance(rng, 0.7)) {
-        const int s = catalog::FindSetting(copy.setting);
-        if (s >= 0 && copy.kind == KindOf(catalog::kSettings[s].type)) {
-          FillValue(rng, copy.kind, &catalog::kSettings[s], &copy);
+        const int s = set.FindSetting(copy.setting);
+        if (s >= 0 && copy.kind == KindOf(set.settings()[s].type)) {
+          FillValue(rng, copy.kind, &set.settings()[s], &copy);
         }
       }
       p.settings.push_back(std::move(copy));
@@ -430,6 +624,15 @@ std::string DescribeCondition(const std::optional<CondSpec>& c) {
   if (c->roles) add("roles=" + std::to_string(c->roles));
   if (c->account_creation) add("account_creation=" + std::to_string(c->account_creation));
   if (c->regions) add("regions=" + Names(c->regions));
+  if (c->attributes) {
+    std::string terms;
+    for (const AttrTermSpec& t : *c->attributes) {
+      terms += (terms.empty() ? "" : ", ") + Quote(t.name) + " is=" + std::to_string(t.is) +
+               " values=" + Names(t.values) + " min=" + std::to_string(t.min) +
+               " max=" + std::to_string(t.max);
+    }
+    add("attributes=[" + terms + "]");
+  }
   return "{" + out + "}";
 }
 
@@ -479,7 +682,7 @@ std::string Describe(const PolicySpec& spec) {
   return out;
 }
 
-ContextSample RandomContext(Rng& rng, bool hostile) {
+ContextSample RandomContext(Rng& rng, bool hostile, const CatalogSet& catalogs) {
   ContextSample s;
   Context& c = s.mutable_context();
   c.identity = static_cast<Identity>(Uniform(rng, 0, 2));
@@ -522,16 +725,52 @@ ContextSample RandomContext(Rng& rng, bool hostile) {
     if (Chance(rng, 0.25)) groups.push_back(g);
   }
   s.set_groups(std::move(groups));
+  // Product attributes: each absent (unknown) or given a value, in a random order.
+  std::vector<const AttributeSpec*> attributes = ProductAttributes(catalogs);
+  if (attributes.empty()) return s;
+  std::shuffle(attributes.begin(), attributes.end(), rng);
+  for (const AttributeSpec* a : attributes) {
+    if (Chance(rng, 0.3)) continue;
+    const int handle = catalogs.FindAttribute(a->name);
+    switch (a->type) {
+      case AttributeType::kBool:
+        s.add_attribute(handle, hostile && Chance(rng, 0.1) ? 2 : Uniform(rng, 0, 1));
+        break;
+      case AttributeType::kEnum: {
+        const int n = static_cast<int>(a->values.size());
+        int64_t v = Uniform(rng, 0, n - 1);
+        if (hostile && Chance(rng, 0.1)) v = Chance(rng, 0.5) ? n : -1;
+        s.add_attribute(handle, v);
+        break;
+      }
+      case AttributeType::kIntRange: {
+        const int64_t pool[] = {a->min,     a->min + 1, 2, 3, (a->min + a->max) / 2,
+                                a->max - 1, a->max};
+        int64_t v = Pick(rng, pool);
+        if (Chance(rng, 0.05)) v = Chance(rng, 0.5) ? a->min - 1 : a->max + 1;  // beyond declared
+        s.add_attribute(handle, v);
+        break;
+      }
+      case AttributeType::kStringSet: {
+        std::vector<std::string_view> members;
+        for (std::string_view m : kAttributeStrings) {
+          if (Chance(rng, 0.3)) members.push_back(m);
+        }
+        s.add_attribute(handle, 0, std::move(members));
+        break;
+      }
+    }
+  }
   return s;
 }
 
-std::optional<UserChoice> RandomChoice(Rng& rng, int setting) {
+std::optional<UserChoice> RandomChoice(Rng& rng, int setting, const CatalogSet& catalogs) {
   if (Chance(rng, 0.3)) return std::nullopt;
   UserChoice u;
   u.made_at_account_creation = Chance(rng, 0.3);
-  const SettingSpec* spec = setting >= 0 && static_cast<size_t>(setting) < catalog::kSettings.size()
-                                ? &catalog::kSettings[setting]
-                                : nullptr;
+  const absl::Span<const SettingSpec> settings = catalogs.settings();
+  const SettingSpec* spec =
+      setting >= 0 && static_cast<size_t>(setting) < settings.size() ? &settings[setting] : nullptr;
   if (spec == nullptr || Chance(rng, 0.1)) {
     u.value.type = static_cast<SettingType>(Uniform(rng, 0, 5));
   } else {
@@ -566,48 +805,50 @@ std::optional<UserChoice> RandomChoice(Rng& rng, int setting) {
   return u;
 }
 
-int RandomSettingId(Rng& rng) {
+int RandomSettingId(Rng& rng, const CatalogSet& catalogs) {
+  const int n = static_cast<int>(catalogs.settings().size());
   if (Chance(rng, 0.03)) {
-    static constexpr int kBad[] = {-1, static_cast<int>(catalog::kSettings.size()), 1000};
+    const int kBad[] = {-1, n, 1000};
     return Pick(rng, kBad);
   }
-  return Uniform(rng, 0, static_cast<int>(catalog::kSettings.size()) - 1);
+  return Uniform(rng, 0, n - 1);
 }
 
-int RandomDataClassId(Rng& rng) {
-  if (Chance(rng, 0.03))
-    return Chance(rng, 0.5) ? -1 : static_cast<int>(catalog::kDataClasses.size());
-  return Uniform(rng, 0, static_cast<int>(catalog::kDataClasses.size()) - 1);
+int RandomDataClassId(Rng& rng, const CatalogSet& catalogs) {
+  const int n = static_cast<int>(catalogs.data_classes().size());
+  if (Chance(rng, 0.03)) return Chance(rng, 0.5) ? -1 : n;
+  return Uniform(rng, 0, n - 1);
 }
 
-int RandomPurposeId(Rng& rng) {
-  if (Chance(rng, 0.03)) return Chance(rng, 0.5) ? -1 : static_cast<int>(catalog::kPurposes.size());
-  return Uniform(rng, 0, static_cast<int>(catalog::kPurposes.size()) - 1);
+int RandomPurposeId(Rng& rng, const CatalogSet& catalogs) {
+  const int n = static_cast<int>(catalogs.purposes().size());
+  if (Chance(rng, 0.03)) return Chance(rng, 0.5) ? -1 : n;
+  return Uniform(rng, 0, n - 1);
 }
 
-int RandomScheduleId(Rng& rng) {
-  if (Chance(rng, 0.05))
-    return Chance(rng, 0.5) ? -1 : static_cast<int>(catalog::kSchedules.size());
-  return Uniform(rng, 0, static_cast<int>(catalog::kSchedules.size()) - 1);
+int RandomScheduleId(Rng& rng, const CatalogSet& catalogs) {
+  const int n = static_cast<int>(catalogs.schedules().size());
+  if (Chance(rng, 0.05)) return Chance(rng, 0.5) ? -1 : n;
+  return Uniform(rng, 0, n - 1);
 }
 
-int QuerySettingId(Rng& rng, const PolicySpec& spec) {
+int QuerySettingId(Rng& rng, const PolicySpec& spec, const CatalogSet& catalogs) {
   if (!spec.settings.empty() && Chance(rng, 0.75)) {
-    const int s = catalog::FindSetting(Pick(rng, spec.settings).setting);
+    const int s = catalogs.FindSetting(Pick(rng, spec.settings).setting);
     if (s >= 0) return s;
   }
-  return RandomSettingId(rng);
+  return RandomSettingId(rng, catalogs);
 }
 
-std::pair<int, int> QueryDataUseCell(Rng& rng, const PolicySpec& spec) {
+std::pair<int, int> QueryDataUseCell(Rng& rng, const PolicySpec& spec, const CatalogSet& catalogs) {
   if (!spec.data_use.empty() && Chance(rng, 0.7)) {
     const DataUseRuleSpec& r = Pick(rng, spec.data_use);
-    const int d = catalog::FindDataClass(r.data_class);
-    const int p = catalog::FindPurpose(r.purpose);
+    const int d = catalogs.FindDataClass(r.data_class);
+    const int p = catalogs.FindPurpose(r.purpose);
     if (d >= 0 && p >= 0) return {d, p};
   }
-  if (Chance(rng, 0.5)) return RandomCell(rng);
-  return {RandomDataClassId(rng), RandomPurposeId(rng)};
+  if (Chance(rng, 0.5)) return RandomCell(rng, catalogs);
+  return {RandomDataClassId(rng, catalogs), RandomPurposeId(rng, catalogs)};
 }
 
 }  // namespace edict::random_policy

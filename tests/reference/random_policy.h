@@ -8,6 +8,15 @@
 // fixed data-use cells, bad intervals), critical flags, absent and empty optional fields,
 // conditions over small value domains (so that they match often), groups from a small
 // pool, and duplicate rules of equal specificity (index tie-break).
+//
+// Given a catalogue set with product catalogues (Options::catalogs), it also draws the
+// products' settings (every setting type, their atomic groups, fixed and user-only ones),
+// data classes, purposes and schedules, attribute terms on the products' context
+// attributes (terms naming attributes no catalogue declares, enum values the catalogue
+// lacks, terms their type does not allow, duplicate terms) and contexts giving those
+// attributes random values (some absent). Attributes are found by name
+// (CatalogSet::FindAttribute), never by a fixed handle. With the built-in catalogue alone
+// the draws are exactly those of the built-in generator.
 #ifndef EDICT_TESTS_REFERENCE_RANDOM_POLICY_H_
 #define EDICT_TESTS_REFERENCE_RANDOM_POLICY_H_
 
@@ -20,10 +29,20 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "policy/catalog/catalog_set.h"
 
 namespace edict::random_policy {
 
 using Rng = std::mt19937_64;
+
+// A term on a catalogue attribute (fb::AttributeTerm), as written in the payload.
+struct AttrTermSpec {
+  std::string name;
+  int8_t is = 0;  // fb::Tri
+  std::optional<std::vector<std::string>> values;
+  int64_t min = 0;
+  int64_t max = 0;
+};
 
 // A condition as written in the payload; an absent optional is an absent field.
 struct CondSpec {
@@ -39,6 +58,7 @@ struct CondSpec {
   uint8_t roles = 0;
   int8_t account_creation = 0;
   std::optional<std::vector<std::string>> regions;
+  std::optional<std::vector<AttrTermSpec>> attributes;
 };
 
 enum class ValueKind : uint8_t { kNone, kBool, kInt, kEnum, kFlags, kString };
@@ -101,7 +121,19 @@ struct Options {
   // Out-of-range enum values in conditions, levels and effects (behaviour the contract
   // does not define precisely); off by default.
   bool out_of_range_enums = false;
+  // The catalogue set rules are drawn from (null: the built-in catalogue alone). Must
+  // outlive the generated specs' use.
+  const CatalogSet* catalogs = nullptr;
+  // With product attributes in the set: probability that a condition has attribute terms,
+  // and that one term names an attribute no catalogue declares.
+  double attribute_rate = 0.4;
+  double unknown_attribute_rate = 0.04;
+  // Probability that a setting rule names a product setting (when the set has products).
+  double product_setting_rate = 0.5;
 };
+
+// The catalogue set of `o` (the built-in one when none is given).
+const CatalogSet& CatalogsOf(const Options& o);
 
 PolicySpec RandomPolicy(Rng& rng, const Options& options = Options());
 
@@ -117,10 +149,18 @@ std::string DescribeCondition(const std::optional<CondSpec>& c);
 class ContextSample {
  public:
   ContextSample() = default;
-  ContextSample(const ContextSample& o) : ctx_(o.ctx_), groups_(o.groups_) { Rebind(); }
+  ContextSample(const ContextSample& o)
+      : ctx_(o.ctx_),
+        groups_(o.groups_),
+        attributes_(o.attributes_),
+        attribute_strings_(o.attribute_strings_) {
+    Rebind();
+  }
   ContextSample& operator=(const ContextSample& o) {
     ctx_ = o.ctx_;
     groups_ = o.groups_;
+    attributes_ = o.attributes_;
+    attribute_strings_ = o.attribute_strings_;
     Rebind();
     return *this;
   }
@@ -130,30 +170,58 @@ class ContextSample {
     groups_ = std::move(groups);
     Rebind();
   }
+  // Adds a catalogue attribute value (`strings` for string-set attributes).
+  void add_attribute(int handle, int64_t number, std::vector<std::string_view> strings = {}) {
+    AttributeValue v;
+    v.attribute = handle;
+    v.number = number;
+    attributes_.push_back(v);
+    attribute_strings_.push_back(std::move(strings));
+    Rebind();
+  }
+  size_t attribute_count() const { return attributes_.size(); }
+  void remove_attribute(size_t i) {
+    attributes_.erase(attributes_.begin() + static_cast<std::ptrdiff_t>(i));
+    attribute_strings_.erase(attribute_strings_.begin() + static_cast<std::ptrdiff_t>(i));
+    Rebind();
+  }
 
  private:
-  void Rebind() { ctx_.groups = absl::MakeConstSpan(groups_); }
+  void Rebind() {
+    ctx_.groups = absl::MakeConstSpan(groups_);
+    for (size_t i = 0; i < attributes_.size(); ++i) {
+      attributes_[i].strings = absl::MakeConstSpan(attribute_strings_[i]);
+    }
+    ctx_.attributes = absl::MakeConstSpan(attributes_);
+  }
   Context ctx_;
   std::vector<std::string_view> groups_;  // point into static storage
+  std::vector<AttributeValue> attributes_;
+  std::vector<std::vector<std::string_view>> attribute_strings_;  // static storage
 };
 
 // `hostile` adds enum values outside their declared ranges (undefined by the contract).
-ContextSample RandomContext(Rng& rng, bool hostile = false);
+// With product attributes in `catalogs`, each gets a random value or is left out.
+ContextSample RandomContext(Rng& rng, bool hostile = false,
+                            const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // A user choice for `setting` (or any value, to test rejection); nullopt = no choice.
 // Text points into static storage.
-std::optional<UserChoice> RandomChoice(Rng& rng, int setting);
+std::optional<UserChoice> RandomChoice(Rng& rng, int setting,
+                                       const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // Ids to query: mostly real ones, sometimes out of range.
-int RandomSettingId(Rng& rng);
-int RandomDataClassId(Rng& rng);
-int RandomPurposeId(Rng& rng);
-int RandomScheduleId(Rng& rng);
+int RandomSettingId(Rng& rng, const CatalogSet& catalogs = CatalogSet::Builtin());
+int RandomDataClassId(Rng& rng, const CatalogSet& catalogs = CatalogSet::Builtin());
+int RandomPurposeId(Rng& rng, const CatalogSet& catalogs = CatalogSet::Builtin());
+int RandomScheduleId(Rng& rng, const CatalogSet& catalogs = CatalogSet::Builtin());
 
 // Ids to query against `spec`: usually one its rules name (so rules are exercised),
 // otherwise as above.
-int QuerySettingId(Rng& rng, const PolicySpec& spec);
-std::pair<int, int> QueryDataUseCell(Rng& rng, const PolicySpec& spec);
+int QuerySettingId(Rng& rng, const PolicySpec& spec,
+                   const CatalogSet& catalogs = CatalogSet::Builtin());
+std::pair<int, int> QueryDataUseCell(Rng& rng, const PolicySpec& spec,
+                                     const CatalogSet& catalogs = CatalogSet::Builtin());
 
 }  // namespace edict::random_policy
 

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "flatbuffers/flatbuffers.h"
-#include "policy/condition.h"
 
 namespace edict::reference {
 namespace {
@@ -59,6 +58,50 @@ bool RegionTerm(std::string_view region, const Context& ctx) {
   return ctx.region == region;
 }
 
+// ---- Catalogue look-ups: linear scans by name over the set's tables -------------------
+
+template <typename T>
+int ScanById(absl::Span<const T> table, std::string_view id) {
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (table[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int SymbolIndex(const SettingSpec& spec, std::string_view symbol) {
+  for (int i = 0; i < spec.value_count; ++i) {
+    if (spec.values[i] == symbol) return i;
+  }
+  return -1;
+}
+
+const AttributeSpec* AttributeNamed(const CatalogSet& set, std::string_view name) {
+  for (const AttributeSpec& a : set.attributes()) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+// The context's value of the attribute named `name`, or null when the context does not
+// list it (entries with a handle outside the set are ignored).
+const AttributeValue* ContextValue(const CatalogSet& set, std::string_view name,
+                                   const Context& ctx) {
+  for (const AttributeValue& v : ctx.attributes) {
+    if (v.attribute < 0 || static_cast<size_t>(v.attribute) >= set.attributes().size()) continue;
+    if (set.attributes()[v.attribute].name == name) return &v;
+  }
+  return nullptr;
+}
+
+bool ContainsString(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v,
+                    std::string_view s) {
+  if (v == nullptr) return false;
+  for (const flatbuffers::String* x : *v) {
+    if (x->string_view() == s) return true;
+  }
+  return false;
+}
+
 // The value a setting rule sets (the rule has passed the activation checks).
 Value RuleValue(const SettingSpec& spec, const fb::SettingRule* rule) {
   Value v;
@@ -72,13 +115,13 @@ Value RuleValue(const SettingSpec& spec, const fb::SettingRule* rule) {
       v.number = rule->value_as_IntValue()->value();
       break;
     case SettingType::kEnum:
-      v.number = catalog::FindSymbol(spec, View(rule->value_as_EnumValue()->symbol()));
+      v.number = SymbolIndex(spec, View(rule->value_as_EnumValue()->symbol()));
       break;
     case SettingType::kFlags: {
       const auto* symbols = rule->value_as_FlagsValue()->symbols();
       if (symbols != nullptr) {
         for (const flatbuffers::String* s : *symbols) {
-          v.number |= int64_t{1} << catalog::FindSymbol(spec, s->string_view());
+          v.number |= int64_t{1} << SymbolIndex(spec, s->string_view());
         }
       }
       break;
@@ -119,17 +162,17 @@ fb::Value ExpectedValueType(SettingType t) {
 }
 
 // Activation checks of one rule; nullopt when the rule is valid.
-std::optional<SkipReason> CheckSetting(const fb::SettingRule* rule) {
-  const int s = catalog::FindSetting(View(rule->setting()));
+std::optional<SkipReason> CheckSetting(const fb::SettingRule* rule, const CatalogSet& set) {
+  const int s = ScanById(set.settings(), View(rule->setting()));
   if (s < 0) return SkipReason::kUnknownSetting;
-  const SettingSpec& spec = catalog::kSettings[s];
+  const SettingSpec& spec = set.settings()[s];
   // Wrong type, or no value at all (no union member, or a member without its table).
   if (rule->value_type() != ExpectedValueType(spec.type) || rule->value() == nullptr) {
     return SkipReason::kWrongValueType;
   }
   if (spec.type == SettingType::kEnum) {
     const auto* sym = rule->value_as_EnumValue()->symbol();
-    if (sym == nullptr || catalog::FindSymbol(spec, sym->string_view()) < 0) {
+    if (sym == nullptr || SymbolIndex(spec, sym->string_view()) < 0) {
       return SkipReason::kUnknownSymbol;
     }
   }
@@ -137,33 +180,36 @@ std::optional<SkipReason> CheckSetting(const fb::SettingRule* rule) {
     const auto* symbols = rule->value_as_FlagsValue()->symbols();
     if (symbols != nullptr) {
       for (const flatbuffers::String* sym : *symbols) {
-        if (catalog::FindSymbol(spec, sym->string_view()) < 0) return SkipReason::kUnknownSymbol;
+        if (SymbolIndex(spec, sym->string_view()) < 0) return SkipReason::kUnknownSymbol;
       }
     }
   }
   if (spec.fixed || (spec.setters & kSetterAdmin) == 0) return SkipReason::kNotAdminSettable;
+  if (!AttributeTermsValid(rule->when(), set)) return SkipReason::kUnknownAttribute;
   return std::nullopt;
 }
 
-bool CellFixed(int data_class, int purpose) {
-  for (const BuiltinDataUse& b : catalog::BuiltinRulesFor(data_class, purpose)) {
+bool CellFixed(const CatalogSet& set, int data_class, int purpose) {
+  for (const BuiltinDataUse& b : set.BuiltinRulesFor(data_class, purpose)) {
     if (b.fixed) return true;
   }
   return false;
 }
 
-std::optional<SkipReason> CheckDataUse(const fb::DataUseRule* rule) {
-  const int d = catalog::FindDataClass(View(rule->data_class()));
+std::optional<SkipReason> CheckDataUse(const fb::DataUseRule* rule, const CatalogSet& set) {
+  const int d = ScanById(set.data_classes(), View(rule->data_class()));
   if (d < 0) return SkipReason::kUnknownDataClass;
-  const int p = catalog::FindPurpose(View(rule->purpose()));
+  const int p = ScanById(set.purposes(), View(rule->purpose()));
   if (p < 0) return SkipReason::kUnknownPurpose;
-  if (CellFixed(d, p)) return SkipReason::kFixedCell;
+  if (CellFixed(set, d, p)) return SkipReason::kFixedCell;
+  if (!AttributeTermsValid(rule->when(), set)) return SkipReason::kUnknownAttribute;
   return std::nullopt;
 }
 
-std::optional<SkipReason> CheckSchedule(const fb::ScheduleRule* rule) {
-  if (catalog::FindSchedule(View(rule->schedule())) < 0) return SkipReason::kUnknownSchedule;
+std::optional<SkipReason> CheckSchedule(const fb::ScheduleRule* rule, const CatalogSet& set) {
+  if (ScanById(set.schedules(), View(rule->schedule())) < 0) return SkipReason::kUnknownSchedule;
   if (rule->interval_seconds() <= 0) return SkipReason::kBadInterval;
+  if (!AttributeTermsValid(rule->when(), set)) return SkipReason::kUnknownAttribute;
   return std::nullopt;
 }
 
@@ -171,10 +217,10 @@ bool IsMandatory(const fb::SettingRule* rule) { return rule->level() == fb::Leve
 
 // Global indices of built-in rules, most specific first, ties in catalogue order.
 template <typename T>
-std::vector<int32_t> BuiltinOrder(const Table<T>& all, const Table<T>& cell) {
+std::vector<int32_t> BuiltinOrder(absl::Span<const T> all, const Table<T>& cell) {
   std::vector<int32_t> order;
   for (size_t i = 0; i < cell.size(); ++i) {
-    order.push_back(static_cast<int32_t>(&cell[i] - all.begin()));
+    order.push_back(static_cast<int32_t>(&cell[i] - all.data()));
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](int32_t a, int32_t b) { return all[a].specificity > all[b].specificity; });
@@ -185,7 +231,73 @@ std::vector<int32_t> BuiltinOrder(const Table<T>& all, const Table<T>& cell) {
 
 // ---- Conditions ---------------------------------------------------------------------
 
-bool Matches(const fb::Condition* c, const Context& ctx) {
+bool AttributeTermHolds(const fb::AttributeTerm* term, const Context& ctx,
+                        const CatalogSet& catalogs) {
+  const std::string_view name = View(term->name());
+  const AttributeSpec* spec = AttributeNamed(catalogs, name);
+  if (spec == nullptr) return false;
+  const AttributeValue* value = ContextValue(catalogs, name, ctx);
+  if (value == nullptr) return false;  // unknown: never satisfies a term
+  switch (spec->type) {
+    case AttributeType::kBool:
+      if (term->is() == fb::Tri_Yes) return value->number == 1;
+      if (term->is() == fb::Tri_No) return value->number == 0;
+      return false;
+    case AttributeType::kEnum: {
+      if (value->number < 0 || static_cast<size_t>(value->number) >= spec->values.size()) {
+        return false;
+      }
+      return ContainsString(term->values(), spec->values[value->number]);
+    }
+    case AttributeType::kIntRange:
+      return term->min() <= value->number && value->number <= term->max();
+    case AttributeType::kStringSet:
+      for (std::string_view s : value->strings) {
+        if (ContainsString(term->values(), s)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+bool AttributeTermsValid(const fb::Condition* c, const CatalogSet& catalogs) {
+  if (c == nullptr || c->attributes() == nullptr) return true;
+  for (const fb::AttributeTerm* term : *c->attributes()) {
+    // Only product attributes have attribute terms (built-in ones have Condition fields).
+    const AttributeSpec* spec = AttributeNamed(catalogs, View(term->name()));
+    if (spec == nullptr || spec->product < 0) return false;
+    const bool has_values = term->values() != nullptr && term->values()->size() != 0;
+    switch (spec->type) {
+      case AttributeType::kBool:
+        if (term->is() != fb::Tri_Yes && term->is() != fb::Tri_No) return false;
+        break;
+      case AttributeType::kEnum:
+      case AttributeType::kStringSet:
+        if (!has_values) return false;
+        break;
+      case AttributeType::kIntRange:
+        if (term->min() > term->max()) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+// Specificity counted from docs/semantics.md (not policy/condition.h): one per constrained
+// term, os_min/os_max together once, each attribute term one; capped at 15 for ordering.
+int OrderSpecificity(const fb::Condition* c) {
+  if (c == nullptr) return 0;
+  auto non_empty = [](const auto* v) { return v != nullptr && v->size() != 0; };
+  int n = (c->identity() != fb::IdentityKind_Any) + (c->domain_joined() != fb::Tri_Any) +
+          (c->device_managed() != fb::Tri_Any) + (c->plans() != 0) +
+          (c->os_min() != 0 || c->os_max() != 0) + (c->state_all() != 0) + (c->state_none() != 0) +
+          non_empty(c->groups()) + (c->roles() != 0) + (c->account_creation() != fb::Tri_Any) +
+          non_empty(c->regions());
+  if (c->attributes() != nullptr) n += static_cast<int>(c->attributes()->size());
+  return std::min(n, 15);
+}
+
+bool Matches(const fb::Condition* c, const Context& ctx, const CatalogSet& catalogs) {
   if (c == nullptr) return true;
   if (c->identity() != fb::IdentityKind_Any && !IdentityTerm(c->identity(), ctx)) return false;
   if (c->domain_joined() != fb::Tri_Any && !TriTerm(c->domain_joined(), ctx.domain_joined)) {
@@ -217,6 +329,11 @@ bool Matches(const fb::Condition* c, const Context& ctx) {
       any = any || RegionTerm(r->string_view(), ctx);
     if (!any) return false;
   }
+  if (c->attributes() != nullptr) {
+    for (const fb::AttributeTerm* term : *c->attributes()) {
+      if (!AttributeTermHolds(term, ctx, catalogs)) return false;
+    }
+  }
   return true;
 }
 
@@ -246,8 +363,9 @@ bool Enabled(const Value& v) {
 
 // ---- Activation ---------------------------------------------------------------------
 
-ReferencePolicy ReferencePolicy::Activate(absl::Span<const uint8_t> payload) {
-  ReferencePolicy p;
+ReferencePolicy ReferencePolicy::Activate(absl::Span<const uint8_t> payload,
+                                          const CatalogSet& catalogs) {
+  ReferencePolicy p(catalogs);
   if (reinterpret_cast<uintptr_t>(payload.data()) % 8 != 0) {
     p.status_ = absl::InvalidArgumentError("payload is not 8-byte aligned");
     return p;
@@ -273,14 +391,14 @@ ReferencePolicy ReferencePolicy::Activate(absl::Span<const uint8_t> payload) {
   if (root->settings() != nullptr) {
     for (uint32_t i = 0; i < root->settings()->size(); ++i) {
       const fb::SettingRule* r = root->settings()->Get(i);
-      record(RuleKind::kSetting, i, CheckSetting(r), View(r->setting()), r->critical(),
+      record(RuleKind::kSetting, i, CheckSetting(r, catalogs), View(r->setting()), r->critical(),
              &p.setting_valid_);
     }
   }
   if (root->data_use() != nullptr) {
     for (uint32_t i = 0; i < root->data_use()->size(); ++i) {
       const fb::DataUseRule* r = root->data_use()->Get(i);
-      const std::optional<SkipReason> reason = CheckDataUse(r);
+      const std::optional<SkipReason> reason = CheckDataUse(r, catalogs);
       const std::string_view name =
           reason == SkipReason::kUnknownPurpose ? View(r->purpose()) : View(r->data_class());
       record(RuleKind::kDataUse, i, reason, name, r->critical(), &p.data_use_valid_);
@@ -289,12 +407,12 @@ ReferencePolicy ReferencePolicy::Activate(absl::Span<const uint8_t> payload) {
   if (root->schedules() != nullptr) {
     for (uint32_t i = 0; i < root->schedules()->size(); ++i) {
       const fb::ScheduleRule* r = root->schedules()->Get(i);
-      record(RuleKind::kSchedule, i, CheckSchedule(r), View(r->schedule()), r->critical(),
+      record(RuleKind::kSchedule, i, CheckSchedule(r, catalogs), View(r->schedule()), r->critical(),
              &p.schedule_valid_);
     }
   }
   if (critical_skipped) {
-    ReferencePolicy failed;
+    ReferencePolicy failed(catalogs);
     failed.status_ = absl::FailedPreconditionError("a critical rule was skipped");
     failed.skipped_ = std::move(p.skipped_);
     return failed;
@@ -319,12 +437,13 @@ Resolution ReferencePolicy::Resolve(int setting, const Context& ctx,
                                     const UserChoice* choice) const {
   Resolution r;
   r.serial = serial();
-  if (setting < 0 || static_cast<size_t>(setting) >= catalog::kSettings.size()) {
+  const absl::Span<const SettingSpec> settings = catalogs_->settings();
+  if (setting < 0 || static_cast<size_t>(setting) >= settings.size()) {
     r.setting = -1;
     r.notes = kNoteUnknownSetting;
     return r;
   }
-  const SettingSpec& spec = catalog::kSettings[setting];
+  const SettingSpec& spec = settings[setting];
   r.setting = setting;
   auto finish = [&](Resolution res) {
     res.obligations = Enabled(res.value) ? spec.obligations_if_enabled : 0;
@@ -350,9 +469,9 @@ Resolution ReferencePolicy::Resolve(int setting, const Context& ctx,
       const fb::SettingRule* rule = rules->Get(i);
       if (!setting_valid_[i] || View(rule->setting()) != id) continue;
       if (mandatory_only && !IsMandatory(rule)) continue;
-      if (!Matches(rule->when(), ctx)) continue;
+      if (!Matches(rule->when(), ctx, *catalogs_)) continue;
       candidates.push_back(
-          {{IsMandatory(rule) ? 0 : 1, -Specificity(rule->when())}, static_cast<int32_t>(i)});
+          {{IsMandatory(rule) ? 0 : 1, -OrderSpecificity(rule->when())}, static_cast<int32_t>(i)});
     }
     if (candidates.empty()) return -1;
     return std::min_element(candidates.begin(), candidates.end())->second;
@@ -364,12 +483,12 @@ Resolution ReferencePolicy::Resolve(int setting, const Context& ctx,
 
   // 3. Atomic group.
   if (spec.atomic_group >= 0 && !winner_mandatory) {
-    const AtomicGroupSpec& group = catalog::kAtomicGroups[spec.atomic_group];
+    const AtomicGroupSpec& group = catalogs_->atomic_groups()[spec.atomic_group];
     bool decided_elsewhere = false;
     for (int m = 0; m < group.member_count; ++m) {
       if (group.members[m] == setting) continue;
       decided_elsewhere =
-          decided_elsewhere || first_candidate(catalog::kSettings[group.members[m]].id, true) >= 0;
+          decided_elsewhere || first_candidate(settings[group.members[m]].id, true) >= 0;
     }
     if (decided_elsewhere) {
       winner = -1;  // S's recommended rules are ignored
@@ -432,36 +551,38 @@ Resolution ReferencePolicy::Resolve(int setting, const Context& ctx,
 DataUseDecision ReferencePolicy::MayUse(int data_class, int purpose, const Context& ctx) const {
   DataUseDecision d;
   d.serial = serial();
-  if (data_class < 0 || static_cast<size_t>(data_class) >= catalog::kDataClasses.size() ||
-      purpose < 0 || static_cast<size_t>(purpose) >= catalog::kPurposes.size()) {
+  const CatalogSet& set = *catalogs_;
+  if (data_class < 0 || static_cast<size_t>(data_class) >= set.data_classes().size() ||
+      purpose < 0 || static_cast<size_t>(purpose) >= set.purposes().size()) {
     d.unknown = true;
     return d;
   }
   d.data_class = data_class;
   d.purpose = purpose;
-  const Obligations class_obligations = catalog::kDataClasses[data_class].obligations;
+  const Obligations class_obligations = set.data_classes()[data_class].obligations;
   auto decide = [&](bool allow, Obligations rule_obligations) {
     d.allowed = allow;
     const Obligations all = class_obligations | rule_obligations;
     d.obligations = allow ? all : (all & kNeverCollect);
   };
 
+  const absl::Span<const BuiltinDataUse> all_builtins = set.builtin_data_use();
   const std::vector<int32_t> builtins =
-      BuiltinOrder(catalog::kBuiltinDataUse, catalog::BuiltinRulesFor(data_class, purpose));
+      BuiltinOrder(all_builtins, set.BuiltinRulesFor(data_class, purpose));
   auto first_builtin = [&]() -> int32_t {
     for (int32_t b : builtins) {
-      if (Matches(catalog::kBuiltinDataUse[b].when, ctx)) return b;
+      if (Matches(all_builtins[b].when, ctx)) return b;
     }
     return -1;
   };
 
   // 1. Fixed cell.
-  if (CellFixed(data_class, purpose)) {
+  if (CellFixed(set, data_class, purpose)) {
     const int32_t b = first_builtin();
     if (b >= 0) {
       d.source = Source::kFixed;
       d.builtin = b;
-      decide(catalog::kBuiltinDataUse[b].allow, catalog::kBuiltinDataUse[b].obligations);
+      decide(all_builtins[b].allow, all_builtins[b].obligations);
       return d;
     }
     decide(false, 0);
@@ -471,19 +592,19 @@ DataUseDecision ReferencePolicy::MayUse(int data_class, int purpose, const Conte
   // 2. Admin rules: specificity, then index.
   const fb::Payload* p = payload();
   if (p != nullptr && p->data_use() != nullptr) {
-    const std::string_view class_id = catalog::kDataClasses[data_class].id;
-    const std::string_view purpose_id = catalog::kPurposes[purpose].id;
+    const std::string_view class_id = set.data_classes()[data_class].id;
+    const std::string_view purpose_id = set.purposes()[purpose].id;
     int32_t best = -1;
     int best_specificity = -1;
     for (uint32_t i = 0; i < p->data_use()->size(); ++i) {
       const fb::DataUseRule* rule = p->data_use()->Get(i);
       if (!data_use_valid_[i] || View(rule->data_class()) != class_id ||
-          View(rule->purpose()) != purpose_id || !Matches(rule->when(), ctx)) {
+          View(rule->purpose()) != purpose_id || !Matches(rule->when(), ctx, set)) {
         continue;
       }
-      if (Specificity(rule->when()) > best_specificity) {
+      if (OrderSpecificity(rule->when()) > best_specificity) {
         best = static_cast<int32_t>(i);
-        best_specificity = Specificity(rule->when());
+        best_specificity = OrderSpecificity(rule->when());
       }
     }
     if (best >= 0) {
@@ -499,7 +620,7 @@ DataUseDecision ReferencePolicy::MayUse(int data_class, int purpose, const Conte
   const int32_t b = first_builtin();
   if (b >= 0) {
     d.builtin = b;
-    decide(catalog::kBuiltinDataUse[b].allow, catalog::kBuiltinDataUse[b].obligations);
+    decide(all_builtins[b].allow, all_builtins[b].obligations);
     return d;
   }
   decide(false, 0);
@@ -511,24 +632,25 @@ DataUseDecision ReferencePolicy::MayUse(int data_class, int purpose, const Conte
 ScheduleAnswer ReferencePolicy::Schedule(int schedule, const Context& ctx) const {
   ScheduleAnswer s;
   s.serial = serial();
-  if (schedule < 0 || static_cast<size_t>(schedule) >= catalog::kSchedules.size()) {
+  const CatalogSet& set = *catalogs_;
+  if (schedule < 0 || static_cast<size_t>(schedule) >= set.schedules().size()) {
     s.unknown = true;
     return s;
   }
   s.schedule = schedule;
   const fb::Payload* p = payload();
   if (p != nullptr && p->schedules() != nullptr) {
-    const std::string_view id = catalog::kSchedules[schedule].id;
+    const std::string_view id = set.schedules()[schedule].id;
     int32_t best = -1;
     int best_specificity = -1;
     for (uint32_t i = 0; i < p->schedules()->size(); ++i) {
       const fb::ScheduleRule* rule = p->schedules()->Get(i);
-      if (!schedule_valid_[i] || View(rule->schedule()) != id || !Matches(rule->when(), ctx)) {
+      if (!schedule_valid_[i] || View(rule->schedule()) != id || !Matches(rule->when(), ctx, set)) {
         continue;
       }
-      if (Specificity(rule->when()) > best_specificity) {
+      if (OrderSpecificity(rule->when()) > best_specificity) {
         best = static_cast<int32_t>(i);
-        best_specificity = Specificity(rule->when());
+        best_specificity = OrderSpecificity(rule->when());
       }
     }
     if (best >= 0) {
@@ -538,9 +660,10 @@ ScheduleAnswer ReferencePolicy::Schedule(int schedule, const Context& ctx) const
       return s;
     }
   }
-  for (int32_t b : BuiltinOrder(catalog::kBuiltinSchedules, catalog::BuiltinRulesFor(schedule))) {
-    if (Matches(catalog::kBuiltinSchedules[b].when, ctx)) {
-      s.interval_seconds = catalog::kBuiltinSchedules[b].interval_seconds;
+  const absl::Span<const BuiltinSchedule> all_builtins = set.builtin_schedules();
+  for (int32_t b : BuiltinOrder(all_builtins, set.BuiltinRulesFor(schedule))) {
+    if (Matches(all_builtins[b].when, ctx)) {
+      s.interval_seconds = all_builtins[b].interval_seconds;
       s.builtin = b;
       return s;
     }
@@ -664,7 +787,7 @@ std::string ValueLabel(const Value& v, int setting) {
   return out;
 }
 
-std::string ContextLabel(const Context& ctx) {
+std::string ContextLabel(const Context& ctx, const CatalogSet* catalogs) {
   std::string out = "{identity=" + std::to_string(static_cast<int>(ctx.identity)) +
                     " domain_joined=" + std::to_string(static_cast<int>(ctx.domain_joined)) +
                     " device_managed=" + std::to_string(static_cast<int>(ctx.device_managed)) +
@@ -676,8 +799,28 @@ std::string ContextLabel(const Context& ctx) {
   }
   out += "] role=" + std::to_string(static_cast<int>(ctx.role)) +
          " account_creation=" + (ctx.account_creation ? "true" : "false") + " region=\"" +
-         std::string(ctx.region) + "\"}";
-  return out;
+         std::string(ctx.region) + "\"";
+  if (!ctx.attributes.empty()) {
+    out += " attributes={";
+    for (size_t i = 0; i < ctx.attributes.size(); ++i) {
+      const AttributeValue& v = ctx.attributes[i];
+      std::string name = "#" + std::to_string(v.attribute);
+      if (catalogs != nullptr && v.attribute >= 0 &&
+          static_cast<size_t>(v.attribute) < catalogs->attributes().size()) {
+        name = std::string(catalogs->attributes()[v.attribute].name);
+      }
+      out += (i ? " " : "") + name + "=" + std::to_string(v.number);
+      if (!v.strings.empty()) {
+        out += "[";
+        for (size_t j = 0; j < v.strings.size(); ++j) {
+          out += (j ? "," : "") + std::string("\"") + std::string(v.strings[j]) + "\"";
+        }
+        out += "]";
+      }
+    }
+    out += "}";
+  }
+  return out + "}";
 }
 
 std::string ChoiceLabel(const UserChoice* choice, int setting) {

@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 #include "kernel/kernel.h"
 #include "policy/catalog.h"
+#include "policy/catalog/catalog_set.h"
 #include "policy/edict_generated.h"
 
 namespace edict::reference {
@@ -29,15 +30,23 @@ struct Skip {
   std::string name;  // the id the rule named (for data-use: the unknown one, else class)
 };
 
+// Every entry (setting, data class, purpose, schedule, attribute) is looked up in the
+// catalogue set's tables by linear scans over names; queries take the set's handles. The
+// set must outlive the policy.
 class ReferencePolicy {
  public:
-  // No policy: catalogue defaults, serial 0.
+  // No policy: the built-in catalogue's defaults, serial 0.
   ReferencePolicy() = default;
+  // No policy: the defaults of `catalogs`, serial 0.
+  explicit ReferencePolicy(const CatalogSet& catalogs) : catalogs_(&catalogs) {}
 
-  // Verifies and checks `payload` (copied). On failure `status()` is InvalidArgument
-  // (verifier) or FailedPrecondition (format version, critical skipped rule) and every
-  // query answers as with no policy.
-  static ReferencePolicy Activate(absl::Span<const uint8_t> payload);
+  // Verifies and checks `payload` (copied) against `catalogs`. On failure `status()` is
+  // InvalidArgument (verifier) or FailedPrecondition (format version, critical skipped
+  // rule) and every query answers as with no policy.
+  static ReferencePolicy Activate(absl::Span<const uint8_t> payload,
+                                  const CatalogSet& catalogs = CatalogSet::Builtin());
+
+  const CatalogSet& catalogs() const { return *catalogs_; }
 
   const absl::Status& status() const { return status_; }
   bool ok() const { return status_.ok(); }
@@ -52,6 +61,7 @@ class ReferencePolicy {
  private:
   const fb::Payload* payload() const;  // nullptr without an active policy
 
+  const CatalogSet* catalogs_ = &CatalogSet::Builtin();
   absl::Status status_;
   std::vector<uint8_t> bytes_;
   // Per rule: passed the activation checks (same length as the payload vectors).
@@ -63,8 +73,20 @@ class ReferencePolicy {
 
 // ---- Pieces of the contract, exposed for tests --------------------------------------
 
-// Condition matching (docs/semantics.md, Conditions). A null condition matches.
-bool Matches(const fb::Condition* c, const Context& ctx);
+// Condition matching (docs/semantics.md, Conditions). A null condition matches. Attribute
+// terms are looked up by name in `catalogs` (call only for conditions that passed
+// AttributeTermsValid).
+bool Matches(const fb::Condition* c, const Context& ctx,
+             const CatalogSet& catalogs = CatalogSet::Builtin());
+// One attribute term: the context gives the attribute a value that satisfies it.
+bool AttributeTermHolds(const fb::AttributeTerm* term, const Context& ctx,
+                        const CatalogSet& catalogs);
+// Activation check of a condition's attribute terms: every term names an attribute of
+// `catalogs` and constrains it as its type allows. A null condition is valid.
+bool AttributeTermsValid(const fb::Condition* c, const CatalogSet& catalogs);
+// Specificity as used for ordering, counted from docs/semantics.md (each attribute term
+// counts one; capped at 15), independently of policy/condition.h.
+int OrderSpecificity(const fb::Condition* c);
 bool Matches(const ConditionSpec& c, const Context& ctx);
 int BuiltinSpecificity(const ConditionSpec& c);
 
@@ -78,7 +100,8 @@ std::string_view RuleKindLabel(RuleKind k);
 std::string NotesLabel(uint16_t notes);
 std::string ObligationsLabel(Obligations o);
 std::string ValueLabel(const Value& v, int setting);  // setting < 0: raw
-std::string ContextLabel(const Context& ctx);
+// With `catalogs`, attribute values are shown by name, else by handle.
+std::string ContextLabel(const Context& ctx, const CatalogSet* catalogs = nullptr);
 std::string ChoiceLabel(const UserChoice* choice, int setting);
 std::string ResolutionLabel(const Resolution& r);
 std::string DecisionLabel(const DataUseDecision& d);

@@ -2,13 +2,19 @@
 // expectations derived by hand from the contract and from docs/requirements.md.
 #include "tests/reference/reference.h"
 
+#include <fstream>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "policy/catalog.h"
 #include "policy/condition.h"
+#if EDICT_REFERENCE_PRODUCTS
+#include "policy/catalog/catalog_source.h"
+#endif
 #include "tests/reference/random_policy.h"
 
 namespace edict::reference {
@@ -1057,6 +1063,269 @@ TEST(RandomPolicy, IsDeterministicAndBuildsVerifiablePayloads) {
   EXPECT_GT(ok, 140);
   EXPECT_GT(skipped, 40);
 }
+
+#if EDICT_REFERENCE_PRODUCTS
+// ---- Product catalogues and attribute terms (docs/semantics.md, Conditions) ------------
+
+using random_policy::AttrTermSpec;
+using random_policy::ContextSample;
+
+// The built-in catalogue plus the sample product catalogue (examples/catalogs/acmevpn.json).
+std::shared_ptr<const CatalogSet> AcmeSet() {
+  static const std::shared_ptr<const CatalogSet>* const kSet = [] {
+    std::ifstream in(std::string(EDICT_SOURCE_DIR) + "/examples/catalogs/acmevpn.json");
+    std::stringstream source;
+    source << in.rdbuf();
+    const absl::StatusOr<std::string> bytes = catalogs::BuildCatalog(source.str(), "acmevpn.json");
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    auto set = bytes.ok() ? CatalogSet::Create({CatalogSet::Input{"acmevpn.edcat", *bytes}})
+                          : absl::StatusOr<std::shared_ptr<const CatalogSet>>(bytes.status());
+    EXPECT_TRUE(set.ok()) << set.status();
+    return new std::shared_ptr<const CatalogSet>(set.ok() ? *set : nullptr);
+  }();
+  return *kSet;
+}
+
+AttrTermSpec Term(std::string name, int8_t is = 0,
+                  std::optional<std::vector<std::string>> values = std::nullopt, int64_t min = 0,
+                  int64_t max = 0) {
+  return AttrTermSpec{std::move(name), is, std::move(values), min, max};
+}
+
+CondSpec WithTerms(std::vector<AttrTermSpec> terms) {
+  CondSpec c;
+  c.attributes = std::move(terms);
+  return c;
+}
+
+SettingRuleSpec AcmeBool(std::string id, int8_t level, bool v,
+                         std::optional<CondSpec> when = std::nullopt) {
+  SettingRuleSpec r;
+  r.setting = std::move(id);
+  r.level = level;
+  r.kind = ValueKind::kBool;
+  r.b = v;
+  r.when = std::move(when);
+  return r;
+}
+
+// Resolves acmevpn.always_on (default false) under a policy with one mandatory true rule
+// conditioned on `terms`, in `ctx`: true when the condition holds.
+bool Holds(const CatalogSet& set, std::vector<AttrTermSpec> terms, const ContextSample& ctx) {
+  const std::vector<uint8_t> bytes = random_policy::Build(
+      WithSettings({AcmeBool("acmevpn.always_on", kMandatory, true, WithTerms(std::move(terms)))}));
+  const ReferencePolicy policy = ReferencePolicy::Activate(bytes, set);
+  EXPECT_TRUE(policy.ok() && policy.skipped().empty());
+  const Resolution r = policy.Resolve(set.FindSetting("acmevpn.always_on"), ctx.context());
+  return r.source == Source::kMandatory;
+}
+
+int EnumIndex(const CatalogSet& set, std::string_view attribute, std::string_view value) {
+  const AttributeSpec& a = set.attributes()[set.FindAttribute(attribute)];
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    if (a.values[i] == value) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+TEST(ReferenceAttributes, BoolTerm) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int h = set->FindAttribute("acmevpn.on_battery");
+  ASSERT_GE(h, 0);
+  ContextSample yes, no, unknown;
+  yes.add_attribute(h, 1);
+  no.add_attribute(h, 0);
+  for (int8_t is : {int8_t{1}, int8_t{2}}) {
+    const std::vector<AttrTermSpec> t = {Term("acmevpn.on_battery", is)};
+    EXPECT_EQ(Holds(*set, t, yes), is == 1);
+    EXPECT_EQ(Holds(*set, t, no), is == 2);
+    EXPECT_FALSE(Holds(*set, t, unknown)) << "an absent attribute satisfies no term";
+  }
+}
+
+TEST(ReferenceAttributes, EnumTermAnyOfAndUnknownValues) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int h = set->FindAttribute("acmevpn.network_trust");
+  ASSERT_GE(h, 0);
+  ContextSample trusted, captive, unknown;
+  trusted.add_attribute(h, EnumIndex(*set, "acmevpn.network_trust", "trusted"));
+  captive.add_attribute(h, EnumIndex(*set, "acmevpn.network_trust", "captive"));
+  const std::vector<AttrTermSpec> untrusted_or_captive = {
+      Term("acmevpn.network_trust", 0, std::vector<std::string>{"untrusted", "captive"})};
+  EXPECT_FALSE(Holds(*set, untrusted_or_captive, trusted));
+  EXPECT_TRUE(Holds(*set, untrusted_or_captive, captive));
+  EXPECT_FALSE(Holds(*set, untrusted_or_captive, unknown));
+  // A value the catalogue does not know matches nothing (the rule is still valid).
+  EXPECT_FALSE(
+      Holds(*set, {Term("acmevpn.network_trust", 0, std::vector<std::string>{"bogus"})}, trusted));
+  EXPECT_TRUE(
+      Holds(*set, {Term("acmevpn.network_trust", 0, std::vector<std::string>{"bogus", "trusted"})},
+            trusted));
+}
+
+TEST(ReferenceAttributes, IntRangeTermIsInclusive) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int h = set->FindAttribute("acmevpn.tunnel_count");
+  ASSERT_GE(h, 0);
+  const std::vector<AttrTermSpec> two_to_five = {
+      Term("acmevpn.tunnel_count", 0, std::nullopt, 2, 5)};
+  for (int64_t v : {0, 1, 2, 3, 5, 6, 16}) {
+    ContextSample ctx;
+    ctx.add_attribute(h, v);
+    EXPECT_EQ(Holds(*set, two_to_five, ctx), v >= 2 && v <= 5) << v;
+  }
+  EXPECT_FALSE(Holds(*set, two_to_five, ContextSample()));
+}
+
+TEST(ReferenceAttributes, StringSetTermSharesAMember) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int h = set->FindAttribute("acmevpn.gateway_regions");
+  ASSERT_GE(h, 0);
+  const std::vector<AttrTermSpec> eu_or_us = {
+      Term("acmevpn.gateway_regions", 0, std::vector<std::string>{"EU", "US"})};
+  ContextSample us, lower, none, unknown;
+  us.add_attribute(h, 0, {"APAC", "US"});
+  lower.add_attribute(h, 0, {"eu"});
+  none.add_attribute(h, 0, {});
+  EXPECT_TRUE(Holds(*set, eu_or_us, us));
+  EXPECT_FALSE(Holds(*set, eu_or_us, lower)) << "exact, case-sensitive";
+  EXPECT_FALSE(Holds(*set, eu_or_us, none));
+  EXPECT_FALSE(Holds(*set, eu_or_us, unknown));
+}
+
+TEST(ReferenceAttributes, ConjunctionOfTermsInAnyContextOrder) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int battery = set->FindAttribute("acmevpn.on_battery");
+  const int tunnels = set->FindAttribute("acmevpn.tunnel_count");
+  ContextSample ctx;
+  ctx.add_attribute(tunnels, 3);
+  ctx.add_attribute(battery, 1);
+  const std::vector<AttrTermSpec> both = {Term("acmevpn.on_battery", 1),
+                                          Term("acmevpn.tunnel_count", 0, std::nullopt, 3, 3)};
+  EXPECT_TRUE(Holds(*set, both, ctx));
+  ContextSample one;
+  one.add_attribute(battery, 1);
+  EXPECT_FALSE(Holds(*set, both, one));
+}
+
+TEST(ReferenceAttributes, ActivationSkipsUnknownOrMalformedTerms) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const std::vector<std::vector<AttrTermSpec>> bad = {
+      {Term("acmevpn.no_such_attribute", 1)},
+      {Term("acmevpn.Network_trust", 0, std::vector<std::string>{"trusted"})},
+      {Term("acmevpn.on_battery", 0)},                                 // Bool without is
+      {Term("acmevpn.network_trust", 0, std::vector<std::string>{})},  // Enum, no values
+      {Term("acmevpn.network_trust", 1)},                              // Enum, values absent
+      {Term("acmevpn.gateway_regions", 0)},                            // StringSet, none
+      {Term("acmevpn.tunnel_count", 0, std::nullopt, 5, 4)},           // min > max
+      {Term("acmevpn.on_battery", 1), Term("future.attribute", 1)},    // one bad term
+  };
+  for (const auto& terms : bad) {
+    const std::vector<uint8_t> bytes = random_policy::Build(
+        WithSettings({AcmeBool("acmevpn.always_on", kMandatory, true, WithTerms(terms)),
+                      AcmeBool("acmevpn.always_on", kRecommended, true)}));
+    const ReferencePolicy policy = ReferencePolicy::Activate(bytes, *set);
+    ASSERT_TRUE(policy.ok());
+    ASSERT_EQ(policy.skipped().size(), 1u) << random_policy::DescribeCondition(WithTerms(terms));
+    EXPECT_EQ(policy.skipped()[0].reason, SkipReason::kUnknownAttribute);
+    EXPECT_EQ(policy.skipped()[0].index, 0u);
+    EXPECT_EQ(policy.skipped()[0].name, "acmevpn.always_on");
+  }
+  // Without the product catalogue, every attribute is unknown.
+  const std::vector<uint8_t> bytes = random_policy::Build(WithSettings({BoolRule(
+      s::kCommunicatorCeip, kMandatory, false, WithTerms({Term("acmevpn.on_battery", 1)}))}));
+  const ReferencePolicy builtin = ReferencePolicy::Activate(bytes);
+  ASSERT_EQ(builtin.skipped().size(), 1u);
+  EXPECT_EQ(builtin.skipped()[0].reason, SkipReason::kUnknownAttribute);
+  // A critical rule with an unknown attribute fails activation.
+  PolicySpec critical = WithSettings(
+      {AcmeBool("acmevpn.always_on", kMandatory, true, WithTerms({Term("future.attribute", 1)}))});
+  critical.settings[0].critical = true;
+  EXPECT_EQ(ReferencePolicy::Activate(random_policy::Build(critical), *set).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ReferenceAttributes, EachTermCountsForSpecificity) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int battery = set->FindAttribute("acmevpn.on_battery");
+  const int tunnels = set->FindAttribute("acmevpn.tunnel_count");
+  ContextSample ctx;
+  ctx.add_attribute(battery, 0);
+  ctx.add_attribute(tunnels, 1);
+  ctx.mutable_context().identity = Identity::kManaged;
+  CondSpec managed;
+  managed.identity = 1;
+  // rule 0: one built-in term; rule 1: two attribute terms (more specific, later).
+  const std::vector<uint8_t> bytes = random_policy::Build(WithSettings({
+      AcmeBool("acmevpn.always_on", kMandatory, false, managed),
+      AcmeBool("acmevpn.always_on", kMandatory, true,
+               WithTerms({Term("acmevpn.on_battery", 2),
+                          Term("acmevpn.tunnel_count", 0, std::nullopt, 0, 16)})),
+  }));
+  const ReferencePolicy policy = ReferencePolicy::Activate(bytes, *set);
+  ASSERT_TRUE(policy.ok());
+  const Resolution r = policy.Resolve(set->FindSetting("acmevpn.always_on"), ctx.context());
+  EXPECT_EQ(r.rule, 1);
+  EXPECT_EQ(r.value, BoolValue(true));
+}
+
+TEST(ReferenceAttributes, ProductSettingsResolveByTheirCatalogue) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  const int protocol = set->FindSetting("acmevpn.protocol");
+  ASSERT_GE(protocol, 0);
+  SettingRuleSpec rule;
+  rule.setting = "acmevpn.protocol";
+  rule.level = kRecommended;
+  rule.kind = ValueKind::kEnum;
+  rule.symbol = "ikev2";
+  const std::vector<uint8_t> bytes = random_policy::Build(WithSettings({rule}));
+  const ReferencePolicy policy = ReferencePolicy::Activate(bytes, *set);
+  ASSERT_TRUE(policy.ok());
+  ASSERT_TRUE(policy.skipped().empty());
+  const Resolution r = policy.Resolve(protocol, Context());
+  EXPECT_EQ(r.source, Source::kRecommended);
+  EXPECT_EQ(r.value.number, 2);  // auto, wireguard, ikev2, ...
+  // The same payload against the built-in catalogue alone: unknown setting.
+  const ReferencePolicy builtin = ReferencePolicy::Activate(bytes);
+  ASSERT_EQ(builtin.skipped().size(), 1u);
+  EXPECT_EQ(builtin.skipped()[0].reason, SkipReason::kUnknownSetting);
+  // Defaults of the set: catalogue default "auto".
+  EXPECT_EQ(ReferencePolicy(*set).Resolve(protocol, Context()).value.number, 0);
+}
+
+TEST(RandomPolicy, ProductCatalogueDrawsAttributeTermsAndProductSettings) {
+  const auto set = AcmeSet();
+  ASSERT_NE(set, nullptr);
+  random_policy::Options options;
+  options.catalogs = set.get();
+  random_policy::Rng rng(11);
+  int product_rules = 0, attribute_terms = 0, attribute_skips = 0, context_values = 0;
+  for (int i = 0; i < 200; ++i) {
+    const PolicySpec p = random_policy::RandomPolicy(rng, options);
+    for (const SettingRuleSpec& r : p.settings) {
+      product_rules += r.setting.rfind("acmevpn.", 0) == 0;
+      if (r.when && r.when->attributes) attribute_terms += r.when->attributes->size();
+    }
+    const ReferencePolicy policy = ReferencePolicy::Activate(random_policy::Build(p), *set);
+    for (const Skip& s : policy.skipped()) {
+      attribute_skips += s.reason == SkipReason::kUnknownAttribute;
+    }
+    context_values += random_policy::RandomContext(rng, false, *set).context().attributes.size();
+  }
+  EXPECT_GT(product_rules, 500);
+  EXPECT_GT(attribute_terms, 500);
+  EXPECT_GT(attribute_skips, 20);
+  EXPECT_GT(context_values, 300);  // 4 attributes, each given 70% of the time
+}
+#endif  // EDICT_REFERENCE_PRODUCTS
 
 }  // namespace
 }  // namespace edict::reference

@@ -81,6 +81,8 @@ absl::Status CheckAgentDir(const std::string& path) {
   return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
+absl::Status CheckTrustedDir(const std::string& path) { return CheckAgentDir(path); }
+
 absl::Status CheckAgentDirs(const AgentConfig& config) {
   using ports::posix::CheckSafeDirTree;
   for (const std::string& dir : {config.spool_dir, JoinPath(config.spool_dir, "processed"),

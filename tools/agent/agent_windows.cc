@@ -54,6 +54,23 @@ bool StatFile(const std::string& path, FileStat* out) {
   out->size = (static_cast<int64_t>(d.nFileSizeHigh) << 32) | d.nFileSizeLow;
   out->mtime_ns = UnixNanos(d.ftLastWriteTime);
   out->ino = 0;
+  // ChangeTime also moves when the owner or DACL changes: as the POSIX ctime on Linux, it lets
+  // the daemon notice a catalogue made acceptable (or not) by its security alone. 0 if unread.
+  out->ctime_ns = 0;
+  HANDLE h =
+      ::CreateFileW(Widen(path).c_str(), FILE_READ_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h != INVALID_HANDLE_VALUE) {
+    FILE_BASIC_INFO basic;
+    if (::GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic))) {
+      FILETIME ft;
+      ft.dwLowDateTime = basic.ChangeTime.LowPart;
+      ft.dwHighDateTime = static_cast<DWORD>(basic.ChangeTime.HighPart);
+      out->ctime_ns = UnixNanos(ft);
+    }
+    ::CloseHandle(h);
+  }
   return true;
 }
 
@@ -62,7 +79,7 @@ absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap) {
 }
 
 absl::StatusOr<std::string> ReadTrusted(const std::string& path, size_t cap) {
-  return ports::win::ReadRegularFile(path, cap);
+  return ports::win::ReadRegularFile(path, cap, /*admin_only=*/true);
 }
 
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -80,6 +97,13 @@ std::vector<std::string> ListDir(const std::string& dir) {
 
 absl::Status CheckAgentDir(const std::string& path) {
   absl::Status s = ports::win::CheckSafeDir(path);
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
+}
+
+absl::Status CheckTrustedDir(const std::string& path) {
+  // CheckSafeDir first: it also refuses a file where a directory should be.
+  absl::Status s = ports::win::CheckSafeDir(path);
+  if (s.ok()) s = ports::win::CheckAdminOnlyWritable(path);
   return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 

@@ -33,7 +33,7 @@ CatalogLoad LoadCatalogs(const std::vector<std::string>& dirs) {
   std::map<std::string, std::string> file_of_product;
   size_t files = 0, total_bytes = 0;
   for (const std::string& dir : dirs) {
-    if (absl::Status s = platform::CheckAgentDir(dir); !s.ok()) {
+    if (absl::Status s = platform::CheckTrustedDir(dir); !s.ok()) {
       out.errors.push_back(absl::StrCat("catalogue directory: ", s.message()));
       continue;
     }

@@ -37,12 +37,14 @@ inline constexpr size_t kMaxCatalogFiles = 256;
 inline constexpr size_t kMaxCatalogTotalBytes = size_t{64} << 20;
 
 // Reads `dirs` in order: a missing directory is skipped; each existing one must pass the
-// agent's directory check (CheckAgentDir: not a link, owned by the agent's user or root, not
-// group- or world-writable); in each, the entries named `*.edcat` (others ignored), sorted
-// by name, are read with the capped reader (regular files only, never followed, at most
-// catalogs::kMaxBinaryBytes) and must be owned by the agent's user or root and not be group-
-// or world-writable. The same product in two files is an error naming both. Without any
-// catalogue the set is CatalogSet::Builtin() (not owned).
+// agent's trusted-directory check (platform::CheckTrustedDir: not a link, owned by the
+// agent's user or root, not group- or world-writable; Windows: not a reparse point, owned by
+// SYSTEM, Administrators, TrustedInstaller or the agent's user, no one else granted a write
+// right by the DACL); in each, the entries named `*.edcat` (others ignored), sorted by name,
+// are read with the capped reader (regular files only, never followed, at most
+// catalogs::kMaxBinaryBytes) and must pass the same owner and write rules
+// (platform::ReadTrusted). The same product in two files is an error naming both. Without
+// any catalogue the set is CatalogSet::Builtin() (not owned).
 CatalogLoad LoadCatalogs(const std::vector<std::string>& dirs);
 
 // What decides whether the directories changed: each directory's and each `*.edcat` entry's

@@ -38,9 +38,10 @@ struct FileStat {
   int64_t size = 0;
   int64_t mtime_ns = 0;  // since the Unix epoch
   uint64_t ino = 0;
-  // Status change time (mode, owner, links; POSIX ctime), 0 where unknown. Not part of ==
-  // (a spool file's settle check is about content); catalogue change detection reads it so
-  // that a chmod making a catalogue acceptable or not is noticed.
+  // Status change time (mode, owner, links; POSIX ctime; Windows: ChangeTime, which an owner
+  // or DACL change moves), 0 where unknown. Not part of == (a spool file's settle check is
+  // about content); catalogue change detection reads it so that a chmod (an ACL change)
+  // making a catalogue acceptable or not is noticed.
   int64_t ctime_ns = 0;
   bool operator==(const FileStat& o) const {
     return regular == o.regular && size == o.size && mtime_ns == o.mtime_ns && ino == o.ino;
@@ -57,8 +58,9 @@ bool StatFile(const std::string& path, FileStat* out);
 absl::StatusOr<std::string> ReadCapped(const std::string& path, size_t cap);
 // ReadCapped for a file the agent trusts as configuration (a product catalogue): also
 // refused (PermissionDenied, "refusing file PATH: reason") if it is owned by another user
-// than the agent's or root, or is group- or world-writable (Linux; Windows: ReadCapped, the
-// directory check covers it).
+// than the agent's or root, or is group- or world-writable (Linux); Windows: if it is owned
+// by another than SYSTEM, Administrators, TrustedInstaller or the agent's user, or its DACL
+// lets anyone else write (ports/windows/win_safe_dir.h CheckAdminOnlyWritable).
 absl::StatusOr<std::string> ReadTrusted(const std::string& path, size_t cap);
 // Entry names of `dir` (not "." and ".."), unsorted; empty if it cannot be read.
 std::vector<std::string> ListDir(const std::string& dir);
@@ -70,6 +72,10 @@ std::vector<std::string> ListDir(const std::string& dir);
 // group- or world-writable; ports/linux/safe_dir.h, ports/windows/win_safe_dir.h).
 // PermissionDenied ("refusing directory PATH: reason") otherwise; OK if it does not exist.
 absl::Status CheckAgentDir(const std::string& path);
+// A directory of configuration the agent trusts (a catalogue directory): CheckAgentDir, and
+// on Windows also the owner and DACL rules of ReadTrusted (there CheckAgentDir checks only
+// for reparse points). OK if it does not exist.
+absl::Status CheckTrustedDir(const std::string& path);
 // CheckAgentDir for every directory `config` makes the agent write into or prune.
 absl::Status CheckAgentDirs(const AgentConfig& config);
 // Creates the spool directory if missing (readable by the agent's admins only) and checks it.

@@ -15,49 +15,6 @@ absl::Status BadValue(std::string_view key, std::string_view why) {
   return absl::InvalidArgumentError(Cat("context key '", key, "': ", why));
 }
 
-absl::StatusOr<bool> ParseBoolText(std::string_view key, std::string_view v) {
-  if (v == "true") return true;
-  if (v == "false") return false;
-  return BadValue(key, Cat("expected true or false, got '", v, "'"));
-}
-
-TriState ToTri(bool b) { return b ? TriState::kYes : TriState::kNo; }
-
-absl::StatusOr<Identity> ParseIdentity(std::string_view v) {
-  if (v == "managed") return Identity::kManaged;
-  if (v == "unmanaged") return Identity::kUnmanaged;
-  return BadValue("identity", Cat("expected managed or unmanaged, got '", v, "'"));
-}
-
-absl::StatusOr<Plan> ParsePlan(std::string_view v) {
-  if (v == "enterprise") return Plan::kEnterprise;
-  if (v == "small_business") return Plan::kSmallBusiness;
-  if (v == "trial") return Plan::kTrial;
-  return BadValue("plan", Cat("expected enterprise, small_business or trial, got '", v, "'"));
-}
-
-absl::StatusOr<Role> ParseRole(std::string_view v) {
-  if (v == "user") return Role::kUser;
-  if (v == "admin") return Role::kAdmin;
-  if (v == "organiser") return Role::kOrganiser;
-  if (v == "participant") return Role::kParticipant;
-  return BadValue("role", Cat("expected user, admin, organiser or participant, got '", v, "'"));
-}
-
-absl::StatusOr<uint32_t> ParseDeviceStateFlag(std::string_view v) {
-  if (v == "tampered") return kDeviceTampered;
-  if (v == "not_genuine") return kDeviceNotGenuine;
-  return BadValue("device_state", Cat("expected tampered or not_genuine, got '", v, "'"));
-}
-
-absl::StatusOr<int32_t> CheckOsGeneration(bool ok, int64_t n, std::string_view literal) {
-  if (!ok || n < 1 || n > std::numeric_limits<int32_t>::max()) {
-    return BadValue("os_generation",
-                    Cat("expected an integer from 1 to 2147483647, got ", literal));
-  }
-  return static_cast<int32_t>(n);
-}
-
 std::string_view JsonKindName(const json::Value& v) {
   switch (v.kind()) {
     case json::Value::Kind::kNull:
@@ -103,21 +60,18 @@ void AppendRule(std::string* out, int32_t rule) {
 }  // namespace
 
 // ---- OwnedContext ---------------------------------------------------------------------
+//
+// Every key is a row of the set's attribute table: the built-in rows (identity, plan,
+// groups, ...) and the product catalogues' attributes are parsed by one function by the
+// row's type; SetBuiltinAttribute (kernel.h) puts built-in values in their Context fields.
 
 OwnedContext::OwnedContext(const OwnedContext& other)
-    : ctx_(other.ctx_),
-      groups_(other.groups_),
-      region_(other.region_),
-      keys_set_(other.keys_set_),
-      attributes_(other.attributes_) {
+    : keys_set_(other.keys_set_), attributes_(other.attributes_) {
   Relink();
 }
 
 OwnedContext& OwnedContext::operator=(const OwnedContext& other) {
   if (this != &other) {
-    ctx_ = other.ctx_;
-    groups_ = other.groups_;
-    region_ = other.region_;
     keys_set_ = other.keys_set_;
     attributes_ = other.attributes_;
     Relink();
@@ -126,11 +80,7 @@ OwnedContext& OwnedContext::operator=(const OwnedContext& other) {
 }
 
 OwnedContext::OwnedContext(OwnedContext&& other) noexcept
-    : ctx_(other.ctx_),
-      groups_(std::move(other.groups_)),
-      region_(std::move(other.region_)),
-      keys_set_(std::move(other.keys_set_)),
-      attributes_(std::move(other.attributes_)) {
+    : keys_set_(std::move(other.keys_set_)), attributes_(std::move(other.attributes_)) {
   other.attributes_.clear();
   Relink();
   other.Relink();
@@ -138,9 +88,6 @@ OwnedContext::OwnedContext(OwnedContext&& other) noexcept
 
 OwnedContext& OwnedContext::operator=(OwnedContext&& other) noexcept {
   if (this != &other) {
-    ctx_ = other.ctx_;
-    groups_ = std::move(other.groups_);
-    region_ = std::move(other.region_);
     keys_set_ = std::move(other.keys_set_);
     attributes_ = std::move(other.attributes_);
     other.attributes_.clear();
@@ -151,9 +98,7 @@ OwnedContext& OwnedContext::operator=(OwnedContext&& other) noexcept {
 }
 
 void OwnedContext::Relink() {
-  group_views_.assign(groups_.begin(), groups_.end());
-  ctx_.groups = absl::MakeConstSpan(group_views_);
-  ctx_.region = region_;
+  ctx_ = Context();
   attribute_views_.clear();
   attribute_values_.clear();
   attribute_views_.reserve(attributes_.size());
@@ -163,30 +108,41 @@ void OwnedContext::Relink() {
     v.attribute = a.attribute;
     v.number = a.number;
     v.strings = absl::MakeConstSpan(attribute_views_.back());
-    attribute_values_.push_back(v);
+    if (a.term == BuiltinTerm::kNone) {
+      attribute_values_.push_back(v);
+    } else {
+      SetBuiltinAttribute(a.term, v, &ctx_);  // checked by Set
+    }
   }
   ctx_.attributes = absl::MakeConstSpan(attribute_values_);
 }
 
-absl::Status OwnedContext::SetAttribute(std::string_view key, Attribute value) {
-  if (absl::Status s = MarkSet(key); !s.ok()) return s;
-  attributes_.push_back(std::move(value));
-  Relink();
-  return absl::OkStatus();
-}
-
 namespace {
 
-// The attribute `key` names in `catalogs`, or an error naming it.
+// The row `key` names in `catalogs`, or an error naming it.
 absl::StatusOr<const AttributeSpec*> FindAttributeSpec(std::string_view key,
                                                        const CatalogSet& catalogs) {
   const int handle = catalogs.FindAttribute(key);
-  if (handle < 0) {
+  if (handle >= 0) {
+    const AttributeSpec& a = catalogs.attributes()[handle];
+    if (a.term == BuiltinTerm::kDeviceStateNot) {
+      return BadValue(key, "a condition term, not a context value (the context sets device_state)");
+    }
+    return &a;
+  }
+  if (key.find('.') != std::string_view::npos) {
     return absl::InvalidArgumentError(
         Cat("unknown context attribute '", key,
             "' (attributes are declared by product catalogues: give --catalog FILE)"));
   }
-  return &catalogs.attributes()[handle];
+  std::string known;
+  for (const AttributeSpec& a : catalogs.attributes()) {
+    if (a.term == BuiltinTerm::kNone || a.term == BuiltinTerm::kDeviceStateNot) continue;
+    if (!known.empty()) known += ", ";
+    known.append(a.name.data(), a.name.size());
+  }
+  return absl::InvalidArgumentError(Cat("unknown context key '", key, "' (known: ", known,
+                                        ", or <product>.<attribute> of a catalogue)"));
 }
 
 std::string AttributeValues(const AttributeSpec& a) {
@@ -206,6 +162,13 @@ absl::Status AttributeIntInRange(const AttributeSpec& a, bool ok, int64_t n,
   return absl::OkStatus();
 }
 
+// Whether the context may hold several of the row's values: string sets (but region, which
+// a context has one of) and device_state's flags.
+bool ManyValues(const AttributeSpec& a) {
+  return (a.type == AttributeType::kStringSet && a.term != BuiltinTerm::kRegion) ||
+         a.term == BuiltinTerm::kDeviceState;
+}
+
 }  // namespace
 
 absl::Status OwnedContext::MarkSet(std::string_view key) {
@@ -216,191 +179,120 @@ absl::Status OwnedContext::MarkSet(std::string_view key) {
   return absl::OkStatus();
 }
 
-absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v,
-                                       const CatalogSet& catalogs) {
-  if (key.find('.') != std::string_view::npos) {
-    absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
-    if (!spec.ok()) return spec.status();
-    const AttributeSpec& a = **spec;
-    Attribute value;
-    value.attribute = catalogs.FindAttribute(key);
-    switch (a.type) {
-      case AttributeType::kBool: {
-        absl::StatusOr<bool> b = ParseBoolText(key, v);
-        if (!b.ok()) return b.status();
-        value.number = *b ? 1 : 0;
-        break;
+absl::Status OwnedContext::SetItems(std::string_view key, const AttributeSpec& a, int handle,
+                                    const std::vector<std::string_view>& items) {
+  Attribute value;
+  value.attribute = handle;
+  value.term = a.term;
+  if (!ManyValues(a) && items.size() != 1) return BadValue(key, "takes one value");
+  for (std::string_view item : items) {
+    if (item.empty()) return BadValue(key, "empty value");
+    if (a.type == AttributeType::kEnum) {
+      const auto it = std::find(a.values.begin(), a.values.end(), item);
+      if (it == a.values.end()) {
+        return BadValue(key, Cat("'", item, "' is not one of ", AttributeValues(a)));
       }
-      case AttributeType::kEnum: {
-        const auto it = std::find(a.values.begin(), a.values.end(), v);
-        if (it == a.values.end()) {
-          return BadValue(key, Cat("'", v, "' is not one of ", AttributeValues(a)));
-        }
-        value.number = it - a.values.begin();
-        break;
-      }
-      case AttributeType::kIntRange: {
-        // An optional minus sign: attribute ranges may be negative.
-        const bool negative = !v.empty() && v[0] == '-';
-        int64_t n = 0;
-        const bool ok = ParseDecimal(negative ? v.substr(1) : v, &n);
-        if (negative) n = -n;
-        if (absl::Status s = AttributeIntInRange(a, ok, n, v); !s.ok()) return s;
-        value.number = n;
-        break;
-      }
-      case AttributeType::kStringSet:
-        if (!v.empty()) {
-          for (std::string_view item : Split(v, ',')) {
-            if (item.empty()) return BadValue(key, "empty string in the set");
-            value.strings.emplace_back(item);
-          }
-        }
-        break;
+      // device_state holds flags (bit i = values[i]); other enums one value's index.
+      const int64_t index = it - a.values.begin();
+      value.number =
+          a.term == BuiltinTerm::kDeviceState ? value.number | (int64_t{1} << index) : index;
+    } else {
+      value.strings.emplace_back(item);
     }
-    return SetAttribute(key, std::move(value));
   }
-  if (key == "identity") {
-    absl::StatusOr<Identity> x = ParseIdentity(v);
-    if (!x.ok()) return x.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.identity = *x;
-  } else if (key == "domain_joined" || key == "device_managed" || key == "account_creation") {
-    absl::StatusOr<bool> b = ParseBoolText(key, v);
-    if (!b.ok()) return b.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    if (key == "domain_joined") ctx_.domain_joined = ToTri(*b);
-    if (key == "device_managed") ctx_.device_managed = ToTri(*b);
-    if (key == "account_creation") ctx_.account_creation = *b;
-  } else if (key == "plan") {
-    absl::StatusOr<Plan> x = ParsePlan(v);
-    if (!x.ok()) return x.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.plan = *x;
-  } else if (key == "os_generation") {
-    int64_t n = 0;
-    const bool ok = ParseDecimal(v, &n);
-    absl::StatusOr<int32_t> os = CheckOsGeneration(ok, n, Cat("'", v, "'"));
-    if (!os.ok()) return os.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.os_generation = *os;
-  } else if (key == "device_state") {
-    uint32_t bits = 0;
-    if (!v.empty()) {
-      for (std::string_view item : Split(v, ',')) {
-        absl::StatusOr<uint32_t> bit = ParseDeviceStateFlag(item);
-        if (!bit.ok()) return bit.status();
-        bits |= *bit;
-      }
-    }
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.device_state = bits;
-  } else if (key == "groups") {
-    std::vector<std::string> groups;
-    if (!v.empty()) {
-      for (std::string_view item : Split(v, ',')) {
-        if (item.empty()) return BadValue(key, "empty group name");
-        groups.emplace_back(item);
-      }
-    }
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    groups_ = std::move(groups);
-  } else if (key == "role") {
-    absl::StatusOr<Role> x = ParseRole(v);
-    if (!x.ok()) return x.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.role = *x;
-  } else if (key == "region") {
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    region_ = std::string(v);
-  } else {
-    return absl::InvalidArgumentError(
-        Cat("unknown context key '", key,
-            "' (known: identity, domain_joined, device_managed, plan, os_generation, "
-            "device_state, groups, role, account_creation, region)"));
+  return Set(key, std::move(value));
+}
+
+absl::Status OwnedContext::Set(std::string_view key, Attribute value) {
+  if (value.term != BuiltinTerm::kNone) {
+    const std::vector<std::string_view> views(value.strings.begin(), value.strings.end());
+    const AttributeValue v{value.attribute, value.number, absl::MakeConstSpan(views)};
+    Context probe;
+    if (!SetBuiltinAttribute(value.term, v, &probe)) return BadValue(key, "value out of range");
   }
+  if (absl::Status s = MarkSet(key); !s.ok()) return s;
+  attributes_.push_back(std::move(value));
   Relink();
   return absl::OkStatus();
 }
 
+absl::Status OwnedContext::SetFromText(std::string_view key, std::string_view v,
+                                       const CatalogSet& catalogs) {
+  absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
+  if (!spec.ok()) return spec.status();
+  const AttributeSpec& a = **spec;
+  Attribute value;
+  value.attribute = catalogs.FindAttribute(key);
+  value.term = a.term;
+  switch (a.type) {
+    case AttributeType::kBool:
+      if (v != "true" && v != "false") {
+        return BadValue(key, Cat("expected true or false, got '", v, "'"));
+      }
+      value.number = v == "true" ? 1 : 0;
+      return Set(key, std::move(value));
+    case AttributeType::kIntRange: {
+      // An optional minus sign: attribute ranges may be negative.
+      const bool negative = !v.empty() && v[0] == '-';
+      int64_t n = 0;
+      const bool ok = ParseDecimal(negative ? v.substr(1) : v, &n);
+      if (negative) n = -n;
+      if (absl::Status s = AttributeIntInRange(a, ok, n, v); !s.ok()) return s;
+      value.number = n;
+      return Set(key, std::move(value));
+    }
+    case AttributeType::kEnum:
+    case AttributeType::kStringSet: {
+      std::vector<std::string_view> items;
+      if (!ManyValues(a)) {
+        items.push_back(v);
+      } else if (!v.empty()) {
+        for (std::string_view item : Split(v, ',')) items.push_back(item);
+      }
+      return SetItems(key, a, value.attribute, items);
+    }
+  }
+  return BadValue(key, "unknown attribute type");
+}
+
 absl::Status OwnedContext::SetFromJson(std::string_view key, const json::Value& v,
                                        const CatalogSet& catalogs) {
-  if (key.find('.') != std::string_view::npos) {
-    absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
-    if (!spec.ok()) return spec.status();
-    const AttributeSpec& a = **spec;
-    switch (a.type) {
-      case AttributeType::kBool:
-        if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
-        return SetFromText(key, v.boolean() ? "true" : "false", catalogs);
-      case AttributeType::kEnum:
-        if (!v.is_string()) return WrongJsonType(key, "a string", v);
-        return SetFromText(key, v.string(), catalogs);
-      case AttributeType::kIntRange: {
-        if (!v.is_number()) return WrongJsonType(key, "an integer", v);
-        if (absl::Status s = AttributeIntInRange(a, v.is_integer(), v.integer(), v.string());
-            !s.ok()) {
-          return s;
-        }
-        Attribute value;
-        value.attribute = catalogs.FindAttribute(key);
-        value.number = v.integer();
-        return SetAttribute(key, std::move(value));
+  absl::StatusOr<const AttributeSpec*> spec = FindAttributeSpec(key, catalogs);
+  if (!spec.ok()) return spec.status();
+  const AttributeSpec& a = **spec;
+  switch (a.type) {
+    case AttributeType::kBool:
+      if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
+      return SetFromText(key, v.boolean() ? "true" : "false", catalogs);
+    case AttributeType::kIntRange: {
+      if (!v.is_number()) return WrongJsonType(key, "an integer", v);
+      if (absl::Status s = AttributeIntInRange(a, v.is_integer(), v.integer(), v.string());
+          !s.ok()) {
+        return s;
       }
-      case AttributeType::kStringSet: {
+      Attribute value;
+      value.attribute = catalogs.FindAttribute(key);
+      value.term = a.term;
+      value.number = v.integer();
+      return Set(key, std::move(value));
+    }
+    case AttributeType::kEnum:
+    case AttributeType::kStringSet: {
+      std::vector<std::string_view> items;
+      if (!ManyValues(a)) {
+        if (!v.is_string()) return WrongJsonType(key, "a string", v);
+        items.push_back(v.string());
+      } else {
         if (!v.is_array()) return WrongJsonType(key, "an array of strings", v);
-        Attribute value;
-        value.attribute = catalogs.FindAttribute(key);
         for (const json::Value& item : v.items()) {
           if (!item.is_string()) return WrongJsonType(key, "an array of strings", v);
-          if (item.string().empty()) return BadValue(key, "empty string in the set");
-          value.strings.push_back(item.string());
+          items.push_back(item.string());
         }
-        return SetAttribute(key, std::move(value));
       }
+      return SetItems(key, a, catalogs.FindAttribute(key), items);
     }
   }
-  if (key == "identity" || key == "plan" || key == "role" || key == "region") {
-    if (!v.is_string()) return WrongJsonType(key, "a string", v);
-    return SetFromText(key, v.string(), catalogs);
-  }
-  if (key == "domain_joined" || key == "device_managed" || key == "account_creation") {
-    if (!v.is_bool()) return WrongJsonType(key, "true or false", v);
-    return SetFromText(key, v.boolean() ? "true" : "false", catalogs);
-  }
-  if (key == "os_generation") {
-    if (!v.is_number()) return WrongJsonType(key, "an integer", v);
-    absl::StatusOr<int32_t> os = CheckOsGeneration(v.is_integer(), v.integer(), v.string());
-    if (!os.ok()) return os.status();
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    ctx_.os_generation = *os;
-    return absl::OkStatus();
-  }
-  if (key == "device_state" || key == "groups") {
-    if (!v.is_array()) return WrongJsonType(key, "an array of strings", v);
-    uint32_t bits = 0;
-    std::vector<std::string> groups;
-    for (const json::Value& item : v.items()) {
-      if (!item.is_string()) return WrongJsonType(key, "an array of strings", v);
-      if (key == "device_state") {
-        absl::StatusOr<uint32_t> bit = ParseDeviceStateFlag(item.string());
-        if (!bit.ok()) return bit.status();
-        bits |= *bit;
-      } else {
-        if (item.string().empty()) return BadValue(key, "empty group name");
-        groups.push_back(item.string());
-      }
-    }
-    if (absl::Status s = MarkSet(key); !s.ok()) return s;
-    if (key == "device_state") {
-      ctx_.device_state = bits;
-    } else {
-      groups_ = std::move(groups);
-      Relink();
-    }
-    return absl::OkStatus();
-  }
-  return SetFromText(key, "", catalogs);  // reports the unknown key
+  return BadValue(key, "unknown attribute type");
 }
 
 absl::Status ApplyContextFlag(std::string_view key_value, OwnedContext* ctx,

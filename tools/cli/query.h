@@ -39,9 +39,10 @@ class OwnedContext {
   const Context& get() const { return ctx_; }
 
   // Sets one key from its `--ctx` text (`plan=enterprise`, `groups=a,b`, ...). A key may
-  // be set only once per context. A key containing '.' names a context attribute of
-  // `catalogs` (docs/policy-format.md, "Context"): Bool `true`/`false`, Enum one of its
-  // values, IntRange a decimal integer within its bounds, StringSet `a,b` (empty: none).
+  // be set only once per context. Keys are rows of the attribute table of `catalogs`
+  // (built-in ones like `plan`, and `<product>.<name>`; docs/policy-format.md, "Context"):
+  // Bool `true`/`false`, Enum one of its values (device_state: `a,b`), IntRange a decimal
+  // integer within its bounds, StringSet `a,b` (empty: none; region: one value).
   absl::Status SetFromText(std::string_view key, std::string_view value,
                            const CatalogSet& catalogs = CatalogSet::Builtin());
   // Sets one key from its JSON value (`"plan": "enterprise"`, `"groups": ["a"]`, ...);
@@ -50,21 +51,22 @@ class OwnedContext {
                            const CatalogSet& catalogs = CatalogSet::Builtin());
 
  private:
-  // The value of one attribute, owning its strings.
+  // The value of one attribute (a row of the set's table), owning its strings.
   struct Attribute {
     int attribute = -1;
+    BuiltinTerm term = BuiltinTerm::kNone;  // the row's; kNone: a product attribute
     int64_t number = 0;
     std::vector<std::string> strings;
   };
 
   absl::Status MarkSet(std::string_view key);
-  absl::Status SetAttribute(std::string_view key, Attribute value);
-  void Relink();
+  // Enum and string-set values from their items (text or JSON).
+  absl::Status SetItems(std::string_view key, const AttributeSpec& a, int handle,
+                        const std::vector<std::string_view>& items);
+  absl::Status Set(std::string_view key, Attribute value);
+  void Relink();  // rebuilds ctx_ from attributes_
 
   Context ctx_;
-  std::vector<std::string> groups_;
-  std::vector<std::string_view> group_views_;
-  std::string region_;
   std::vector<std::string> keys_set_;
   std::vector<Attribute> attributes_;
   std::vector<std::vector<std::string_view>> attribute_views_;  // rebuilt by Relink

@@ -1,5 +1,6 @@
 // edictctl gen docs|json-schema|admx|gschema: files generated from a product catalogue
-// (issue 18, item 7), and `gen docs --builtin`: docs/settings.md from the built-in one.
+// (issue 18, item 7) or from the built-in one (--builtin; `gen docs --builtin` is
+// docs/settings.md).
 // The generators are in gen_*.cc (gen_outputs.h).
 #include <cstdio>
 #include <filesystem>
@@ -23,11 +24,12 @@ constexpr int kExitBadInput = 3;
 
 constexpr char kHelp[] =
     "usage: edictctl gen docs|json-schema|admx|gschema --catalog FILE.edcat -o DIR\n"
-    "       edictctl gen docs --builtin -o DIR\n"
+    "       edictctl gen docs|json-schema|admx|gschema --builtin -o DIR\n"
     "\n"
     "Generates files from a binary product catalogue (docs/catalogs.md; built with\n"
-    "`edictctl catalog build`) into DIR, which is created if missing (its parent must\n"
-    "exist). Existing files of the same names are replaced atomically.\n"
+    "`edictctl catalog build`) or from the built-in catalogue into DIR, which is created if\n"
+    "missing (its parent must exist). Existing files of the same names are replaced\n"
+    "atomically.\n"
     "\n"
     "  docs         PRODUCT.md: Markdown reference: settings (num, type, default, allowed\n"
     "               values, who may set them, scope), native names, context attributes,\n"
@@ -40,17 +42,23 @@ constexpr char kHelp[] =
     "               type; data classes, purposes (with the built-in ones), schedules,\n"
     "               compliance tags and conditions. `edictctl compile` still checks what a\n"
     "               schema cannot (conflicting rules, values a compliance tag forbids).\n"
+    "               With --builtin: edict.policy.schema.json, for the built-in settings.\n"
     "  admx         PRODUCT.admx and en-US/PRODUCT.adml: Group Policy templates, one policy\n"
     "               per setting an admin may set, under Software\\Policies\\VENDOR\\PRODUCT\n"
     "               (the product's display name) with the registry value names and types of\n"
-    "               the native mapping.\n"
+    "               the native mapping. With --builtin: edict.admx and en-US/edict.adml,\n"
+    "               under Software\\Policies\\edict\\edict (the agent's default\n"
+    "               registry_vendor and registry_product), value names the setting ids\n"
+    "               (groove.proxy_auth), one category per product (communicator, ...).\n"
     "  gschema      SCHEMA-ID.gschema.xml: GSettings schemas of the dconf mapping, one per\n"
     "               dconf directory (id: the path with dots, e.g. org.edict.PRODUCT), typed\n"
-    "               as the agent writes dconf values (durations in seconds).\n"
+    "               as the agent writes dconf values (durations in seconds). With --builtin:\n"
+    "               org.edict.gschema.xml, the keys the agent writes for built-in settings\n"
+    "               below its default dconf_path_prefix: groove.proxy_auth is key\n"
+    "               proxy-auth of schema org.edict.groove at /org/edict/groove/.\n"
     "\n"
     "  --catalog FILE   the binary catalogue (.edcat, at most 16 MiB)\n"
-    "  --builtin        the built-in catalogue, embedded in edictctl (docs only: it has no\n"
-    "                   product, so no vendor, display name or dconf path)\n"
+    "  --builtin        the built-in catalogue (the five seed products), embedded in edictctl\n"
     "  -o, --output DIR the output directory\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -113,39 +121,42 @@ int RunGen(int argc, char** argv) {
     }
   }
   absl::StatusOr<gen::Outputs> (*generate)(const cat::CatalogView&) = nullptr;
+  absl::StatusOr<gen::Outputs> (*generate_builtin)(const gen::BuiltinCatalog&) = nullptr;
   if (kind == "docs") {
     generate = gen::Docs;
+    generate_builtin = gen::BuiltinDocs;
   } else if (kind == "json-schema") {
     generate = gen::JsonSchema;
+    generate_builtin = gen::BuiltinJsonSchema;
   } else if (kind == "admx") {
     generate = gen::Admx;
+    generate_builtin = gen::BuiltinAdmx;
   } else if (kind == "gschema") {
     generate = gen::Gschema;
+    generate_builtin = gen::BuiltinGschema;
   } else if (kind.empty()) {
     return Usage("which output? docs, json-schema, admx or gschema");
   } else {
     return Usage(absl::StrCat("unknown output \"", kind, "\" (docs, json-schema, admx, gschema)"));
   }
   if (builtin && !catalog.empty()) return Usage("--builtin and --catalog exclude each other");
-  if (builtin && kind != "docs") {
-    return Usage(
-        absl::StrCat("--builtin renders docs only: the built-in catalogue has no "
-                     "product (no vendor, display name or dconf path) for ",
-                     kind));
-  }
   if (!builtin && catalog.empty()) {
     return Usage(
-        "--catalog FILE.edcat (edictctl catalog build makes one) or, for docs, --builtin is "
-        "required");
+        "--catalog FILE.edcat (edictctl catalog build makes one) or --builtin is required");
   }
   if (out.empty()) return Usage("-o DIR is required");
 
   absl::StatusOr<gen::Outputs> files;
   if (builtin) {
-    files = gen::BuiltinDocs();
-    if (!files.ok()) {
-      std::fprintf(stderr, "edictctl gen: %s\n", std::string(files.status().message()).c_str());
+    absl::StatusOr<gen::BuiltinCatalog> view = gen::OpenBuiltin(gen::BuiltinCatalogBytes());
+    if (!view.ok()) {
+      std::fprintf(stderr, "edictctl gen: %s\n", std::string(view.status().message()).c_str());
       return kExitBadInput;
+    }
+    files = generate_builtin(*view);
+    if (!files.ok()) {
+      return Fail(absl::StrCat("the built-in catalogue: cannot generate ", kind, ": ",
+                               files.status().message()));
     }
   } else {
     absl::StatusOr<cat::CatalogFile> file = ReadCatalogFile(catalog);

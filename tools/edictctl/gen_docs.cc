@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -14,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "policy/catalog.h"
+#include "policy/catalog/catalog_file.h"
 #include "policy/catalog/catalog_validate.h"
 #include "policy/compiler/json.h"
 #include "policy/condition.h"
@@ -92,6 +94,18 @@ bool AdminMaySet(const cfb::Setting& s) {
 std::string NamePart(absl::string_view id) {
   const size_t dot = id.find('.');
   return std::string(dot == absl::string_view::npos ? id : id.substr(dot + 1));
+}
+
+std::string ProductPrefix(absl::string_view id) { return std::string(id.substr(0, id.find('.'))); }
+
+std::vector<std::string> ProductPrefixes(const cfb::Catalog& c) {
+  std::vector<std::string> out;
+  if (c.settings() == nullptr) return out;
+  for (const cfb::Setting* s : *c.settings()) {
+    std::string p = ProductPrefix(Str(s->id()));
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+  }
+  return out;
 }
 
 std::vector<std::string> BuiltinPurposeIds() {
@@ -236,7 +250,7 @@ void ProductsSection(const cfb::Catalog& c, std::string* out) {
   };
   std::vector<Product> products;
   auto find = [&](absl::string_view id) -> Product& {
-    const std::string prefix(id.substr(0, id.find('.')));
+    const std::string prefix = ProductPrefix(id);
     for (Product& p : products) {
       if (p.id == prefix) return p;
     }
@@ -475,12 +489,12 @@ absl::StatusOr<Outputs> Docs(const cat::CatalogView& view) {
   return Outputs{{product + ".md", std::move(out)}};
 }
 
-absl::StatusOr<Outputs> BuiltinDocs() {
-  return BuiltinDocs(absl::string_view(reinterpret_cast<const char*>(catalog::kBuiltinCatalogBytes),
-                                       catalog::kBuiltinCatalogSize));
+absl::string_view BuiltinCatalogBytes() {
+  return absl::string_view(reinterpret_cast<const char*>(catalog::kBuiltinCatalogBytes),
+                           catalog::kBuiltinCatalogSize);
 }
 
-absl::StatusOr<Outputs> BuiltinDocs(absl::string_view bytes) {
+absl::StatusOr<BuiltinCatalog> OpenBuiltin(absl::string_view bytes) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0) {
     return absl::InvalidArgumentError("the built-in catalogue is not 8-byte aligned");
@@ -489,11 +503,24 @@ absl::StatusOr<Outputs> BuiltinDocs(absl::string_view bytes) {
   if (!cfb::VerifyCatalogBuffer(verifier)) {  // also checks the identifier, EDCT
     return absl::InvalidArgumentError("the built-in catalogue does not verify");
   }
-  const cfb::Catalog& c = *cfb::GetCatalog(data);
-  if (c.product() != nullptr) {
+  const cfb::Catalog* c = cfb::GetCatalog(data);
+  if (c->product() != nullptr) {
     return absl::InvalidArgumentError(
         "the built-in catalogue has a product table (render it with --catalog)");
   }
+  return BuiltinCatalog{c, cat::Fnv1a64(bytes)};
+}
+
+absl::StatusOr<Outputs> BuiltinDocs() { return BuiltinDocs(BuiltinCatalogBytes()); }
+
+absl::StatusOr<Outputs> BuiltinDocs(absl::string_view bytes) {
+  absl::StatusOr<BuiltinCatalog> builtin = OpenBuiltin(bytes);
+  if (!builtin.ok()) return builtin.status();
+  return BuiltinDocs(*builtin);
+}
+
+absl::StatusOr<Outputs> BuiltinDocs(const BuiltinCatalog& builtin) {
+  const cfb::Catalog& c = *builtin.catalog;
   std::string out = "# edict built-in catalogue settings reference\n\n";
   absl::StrAppend(
       &out,

@@ -75,35 +75,59 @@ edict_status FindTyped(const edict_context_builder* b, const char* name, edict::
   return EDICT_OK;
 }
 
-// Sets (or replaces) one attribute's value and re-points the context.
-void Put(edict_context_builder* b, edict_context_builder::Attribute a) {
+// Sets (or replaces) one attribute's value and re-points the context. A built-in row's
+// value must fit its Context field (device_state_not is a condition term only).
+edict_status Put(edict_context_builder* b, edict_context_builder::Attribute a) {
+  const edict::BuiltinTerm term =
+      b->catalogs.get().attributes()[static_cast<size_t>(a.attribute)].term;
+  if (term != edict::BuiltinTerm::kNone) {
+    // device_state holds flags: set_enum names one of them.
+    if (term == edict::BuiltinTerm::kDeviceState) a.number = int64_t{1} << a.number;
+    const std::vector<std::string_view> views(a.strings.begin(), a.strings.end());
+    edict::Context probe;
+    if (!edict::SetBuiltinAttribute(
+            term, edict::AttributeValue{a.attribute, a.number, absl::MakeConstSpan(views)},
+            &probe)) {
+      return EDICT_ERR_INVALID_ARGUMENT;
+    }
+  }
   for (edict_context_builder::Attribute& existing : b->attributes) {
     if (existing.attribute == a.attribute) {
       existing = std::move(a);
       b->Rebuild();
-      return;
+      return EDICT_OK;
     }
   }
   b->attributes.push_back(std::move(a));
   b->Rebuild();
+  return EDICT_OK;
 }
 
 }  // namespace
 
+// The base's fields, then every attribute set by name: built-in rows (identity, plan,
+// groups, ...) into their Context fields (edict::SetBuiltinAttribute), product attributes
+// into ctx.attributes.
 void edict_context_builder::Rebuild() {
   group_views.assign(groups.begin(), groups.end());
   values.clear();
+  ctx = base;
+  ctx.groups = absl::Span<const std::string_view>(group_views.data(), group_views.size());
+  ctx.region = region;
   for (Attribute& a : attributes) {
     a.views.assign(a.strings.begin(), a.strings.end());
     edict::AttributeValue v;
     v.attribute = a.attribute;
     v.number = a.number;
     v.strings = absl::Span<const std::string_view>(a.views.data(), a.views.size());
-    values.push_back(v);
+    const edict::BuiltinTerm term =
+        catalogs.get().attributes()[static_cast<size_t>(a.attribute)].term;
+    if (term == edict::BuiltinTerm::kNone) {
+      values.push_back(v);
+    } else {
+      edict::SetBuiltinAttribute(term, v, &ctx);  // checked by Put
+    }
   }
-  ctx = base;
-  ctx.groups = absl::Span<const std::string_view>(group_views.data(), group_views.size());
-  ctx.region = region;
   ctx.attributes = absl::Span<const edict::AttributeValue>(values.data(), values.size());
 }
 
@@ -391,8 +415,7 @@ edict_status edict_context_builder_set_bool(edict_context_builder* builder, cons
     return s;
   }
   a.number = value != 0 ? 1 : 0;
-  Put(builder, std::move(a));
-  return EDICT_OK;
+  return Put(builder, std::move(a));
 }
 
 edict_status edict_context_builder_set_enum(edict_context_builder* builder, const char* name,
@@ -411,8 +434,7 @@ edict_status edict_context_builder_set_enum(edict_context_builder* builder, cons
     if (spec.values[i] == value) a.number = static_cast<int64_t>(i);
   }
   if (a.number < 0) return EDICT_ERR_INVALID_ARGUMENT;
-  Put(builder, std::move(a));
-  return EDICT_OK;
+  return Put(builder, std::move(a));
 }
 
 edict_status edict_context_builder_set_integer(edict_context_builder* builder, const char* name,
@@ -427,8 +449,7 @@ edict_status edict_context_builder_set_integer(edict_context_builder* builder, c
       builder->catalogs.get().attributes()[static_cast<size_t>(a.attribute)];
   if (value < spec.min || value > spec.max) return EDICT_ERR_INVALID_ARGUMENT;
   a.number = value;
-  Put(builder, std::move(a));
-  return EDICT_OK;
+  return Put(builder, std::move(a));
 }
 
 edict_status edict_context_builder_set_strings(edict_context_builder* builder, const char* name,
@@ -444,8 +465,7 @@ edict_status edict_context_builder_set_strings(edict_context_builder* builder, c
     if (values[i] == nullptr) return EDICT_ERR_INVALID_ARGUMENT;
   }
   a.strings.assign(values, values + count);
-  Put(builder, std::move(a));
-  return EDICT_OK;
+  return Put(builder, std::move(a));
 }
 
 edict_status edict_context_builder_unset(edict_context_builder* builder,
