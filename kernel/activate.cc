@@ -82,8 +82,8 @@ struct Layout {
   size_t cand_cap = 0;
   size_t table_cap = 0;
   size_t filter_bits = 0;  // 4 per table entry: a power of two, at least 64
-  size_t off_snapshot = 0, off_buckets = 0, off_values[3] = {0, 0, 0}, off_slots = 0, off_cands = 0,
-         off_table = 0, off_filter = 0, total = 0;
+  size_t off_snapshot = 0, off_buckets = 0, off_builtin = 0, off_values[3] = {0, 0, 0},
+         off_slots = 0, off_cands = 0, off_table = 0, off_filter = 0, total = 0;
 };
 
 template <typename Rule>
@@ -116,6 +116,8 @@ Layout ComputeLayout(const fb::Payload* p, const internal::SlotLayout& slots) {
   off = AlignUp(off + sizeof(Snapshot));
   l.off_buckets = off;
   off = AlignUp(off + sizeof(uint32_t) * (slots.slot_count + 1));
+  l.off_builtin = off;
+  off = AlignUp(off + sizeof(Cand) * slots.builtin_rules);
   for (int k = 0; k < 3; ++k) {
     l.off_values[k] = off;
     off = AlignUp(off + sizeof(int64_t) * l.n[k]);
@@ -283,6 +285,9 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
 
   uint32_t* buckets = reinterpret_cast<uint32_t*>(base + l.off_buckets);
   std::memset(buckets, 0, sizeof(uint32_t) * (slot_count + 1));
+  Cand* builtin_cands = reinterpret_cast<Cand*>(base + l.off_builtin);
+  internal::CompileBuiltinConditions(catalogs, builtin_cands);
+  im->builtin_cands = builtin_cands;
   int64_t* values[3];
   uint32_t* attr_first[3];
   for (int k = 0; k < 3; ++k) {
@@ -410,8 +415,10 @@ absl::StatusOr<const Snapshot*> Snapshot::Activate(absl::Span<const uint8_t> pay
 }
 
 size_t Snapshot::DefaultsArenaSize(const CatalogSet& catalogs) {
+  const internal::SlotLayout slots = internal::LayoutOf(catalogs);
   return AlignUp(sizeof(internal::State)) + AlignUp(sizeof(Snapshot)) +
-         AlignUp(sizeof(uint32_t) * (internal::LayoutOf(catalogs).slot_count + 1));
+         AlignUp(sizeof(uint32_t) * (slots.slot_count + 1)) +
+         AlignUp(sizeof(Cand) * slots.builtin_rules);
 }
 
 absl::StatusOr<const Snapshot*> Snapshot::Defaults(const CatalogSet& catalogs,
@@ -431,6 +438,10 @@ absl::StatusOr<const Snapshot*> Snapshot::Defaults(const CatalogSet& catalogs,
   uint32_t* buckets = reinterpret_cast<uint32_t*>(base + off_buckets);
   std::memset(buckets, 0, sizeof(uint32_t) * (im->slots.slot_count + 1));
   im->bucket_begin = buckets;
+  const size_t off_builtin = off_buckets + AlignUp(sizeof(uint32_t) * (im->slots.slot_count + 1));
+  Cand* builtin_cands = reinterpret_cast<Cand*>(base + off_builtin);
+  internal::CompileBuiltinConditions(catalogs, builtin_cands);
+  im->builtin_cands = builtin_cands;
   Snapshot* snap = new (base + off_snapshot) Snapshot();
   snap->impl_ = im;
   return snap;
@@ -441,9 +452,12 @@ const Snapshot& Snapshot::Defaults() {
   constexpr size_t kSlots = catalog::kSettings.size() +
                             catalog::kDataClasses.size() * catalog::kPurposes.size() +
                             catalog::kSchedules.size();
+  constexpr size_t kBuiltinRules =
+      catalog::kBuiltinDataUse.size() + catalog::kBuiltinSchedules.size();
   constexpr size_t kSize = ((sizeof(internal::State) + kAlign - 1) & ~(kAlign - 1)) +
                            ((sizeof(Snapshot) + kAlign - 1) & ~(kAlign - 1)) +
-                           ((sizeof(uint32_t) * (kSlots + 1) + kAlign - 1) & ~(kAlign - 1));
+                           ((sizeof(uint32_t) * (kSlots + 1) + kAlign - 1) & ~(kAlign - 1)) +
+                           ((sizeof(Cand) * kBuiltinRules + kAlign - 1) & ~(kAlign - 1));
   alignas(std::max_align_t) static uint8_t storage[kSize];
   static const Snapshot* const kDefaults =
       *Defaults(CatalogSet::Builtin(), absl::Span<uint8_t>(storage, kSize));

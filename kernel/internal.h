@@ -29,9 +29,12 @@ struct SlotLayout {
   uint32_t schedule_base = 0;  // cell_base + classes * purposes
   uint32_t slot_count = 0;     // schedule_base + schedules
   uint32_t purposes = 0;
+  uint32_t builtin_rules = 0;  // built-in data-use rules, then built-in schedule rules
 };
 inline SlotLayout LayoutOf(const CatalogSet& set) {
   SlotLayout l;
+  l.builtin_rules =
+      static_cast<uint32_t>(set.builtin_data_use().size() + set.builtin_schedules().size());
   l.cell_base = static_cast<uint32_t>(set.settings().size());
   l.purposes = static_cast<uint32_t>(set.purposes().size());
   l.schedule_base = l.cell_base + static_cast<uint32_t>(set.data_classes().size()) * l.purposes;
@@ -198,6 +201,8 @@ inline bool FastMatch(const Cand& c, const CtxBits& x) {
 Cand CompileCondition(const fb::Condition* w, uint64_t key);
 // Same for a built-in rule's condition.
 Cand CompileCondition(const ConditionSpec& w);
+// The conditions of every built-in rule of `set` into `out` (State::builtin_cands).
+void CompileBuiltinConditions(const CatalogSet& set, Cand* out);
 
 // The first term FastMatch checks that `x` fails, as the built-in attribute it constrains
 // (the attribute table's order), or kNone: FastMatch(c, x) == (result == kNone). Explain
@@ -315,6 +320,9 @@ struct State {
   // Per payload rule of each RuleKind: its first attribute term, or kNoTerms.
   const uint32_t* attr_first[3] = {nullptr, nullptr, nullptr};
   const AttrTerm* attr_terms = nullptr;
+  // The compiled condition of every built-in rule of the set (slots.builtin_rules): its
+  // data-use rules in builtin_data_use() order, then its schedule rules.
+  const Cand* builtin_cands = nullptr;
   const CatalogSet* catalogs = nullptr;
   SlotLayout slots;
 };

@@ -137,23 +137,29 @@ bool Enabled(const Value& v) {
   return v.type == SettingType::kString ? !v.text.empty() : v.number != 0;
 }
 
-bool BuiltinMatches(const ConditionSpec& w, const Context& ctx, const CtxBits& x) {
-  return FastMatch(CompileCondition(w), x) &&
-         (w.region.empty() || (!ctx.region.empty() && ctx.region == w.region));
+namespace {
+
+bool RegionHolds(std::string_view region, const Context& ctx) {
+  return region.empty() || (!ctx.region.empty() && ctx.region == region);
 }
 
-int FirstBuiltin(Table<BuiltinDataUse> rules, const Context& ctx) {
-  const CtxBits x = CompileContext(ctx);
+}  // namespace
+
+int FirstBuiltin(const State& im, Table<BuiltinDataUse> rules, const Context& ctx,
+                 const CtxBits& x) {
+  const Cand* c = im.builtin_cands + (rules.data - im.catalogs->builtin_data_use().data());
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (BuiltinMatches(rules[i].when, ctx, x)) return static_cast<int>(i);
+    if (FastMatch(c[i], x) && RegionHolds(rules[i].when.region, ctx)) return static_cast<int>(i);
   }
   return -1;
 }
 
-int FirstBuiltin(Table<BuiltinSchedule> rules, const Context& ctx) {
-  const CtxBits x = CompileContext(ctx);
+int FirstBuiltin(const State& im, Table<BuiltinSchedule> rules, const Context& ctx,
+                 const CtxBits& x) {
+  const Cand* c = im.builtin_cands + im.catalogs->builtin_data_use().size() +
+                  (rules.data - im.catalogs->builtin_schedules().data());
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (BuiltinMatches(rules[i].when, ctx, x)) return static_cast<int>(i);
+    if (FastMatch(c[i], x) && RegionHolds(rules[i].when.region, ctx)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -244,14 +250,15 @@ DataUseDecision Snapshot::MayUse(int data_class, int purpose, const Context& ctx
   const Table<BuiltinDataUse> builtins = set.BuiltinRulesFor(data_class, purpose);
   Obligations obligations = set.data_classes()[data_class].obligations;
   int b = -1;
+  const CtxBits x = CompileContext(ctx);
   if (CellFixed(builtins)) {
-    b = FirstBuiltin(builtins, ctx);
+    b = FirstBuiltin(im, builtins, ctx, x);
     if (b >= 0) d.source = Source::kFixed;
   } else {
     const uint32_t slot = im.slots.cell_base +
                           static_cast<uint32_t>(data_class) * im.slots.purposes +
                           static_cast<uint32_t>(purpose);
-    const uint64_t best = BestKey(im, slot, ctx, CompileContext(ctx), kNoKey);
+    const uint64_t best = BestKey(im, slot, ctx, x, kNoKey);
     if (best != kNoKey) {
       const int64_t v = im.rule_value[1][KeyIndex(best)];
       d.allowed = (v >> 32) != 0;
@@ -259,7 +266,7 @@ DataUseDecision Snapshot::MayUse(int data_class, int purpose, const Context& ctx
       d.source = Source::kMandatory;
       d.rule = static_cast<int32_t>(KeyIndex(best));
     } else {
-      b = FirstBuiltin(builtins, ctx);
+      b = FirstBuiltin(im, builtins, ctx, x);
     }
   }
   if (b >= 0) {
@@ -281,8 +288,9 @@ ScheduleAnswer Snapshot::Schedule(int schedule, const Context& ctx) const {
     return s;
   }
   s.schedule = schedule;
-  const uint64_t best = BestKey(im, im.slots.schedule_base + static_cast<uint32_t>(schedule), ctx,
-                                CompileContext(ctx), kNoKey);
+  const CtxBits x = CompileContext(ctx);
+  const uint64_t best =
+      BestKey(im, im.slots.schedule_base + static_cast<uint32_t>(schedule), ctx, x, kNoKey);
   if (best != kNoKey) {
     s.interval_seconds = im.rule_value[2][KeyIndex(best)];
     s.source = Source::kMandatory;
@@ -290,7 +298,7 @@ ScheduleAnswer Snapshot::Schedule(int schedule, const Context& ctx) const {
     return s;
   }
   const Table<BuiltinSchedule> builtins = im.catalogs->BuiltinRulesFor(schedule);
-  const int b = FirstBuiltin(builtins, ctx);
+  const int b = FirstBuiltin(im, builtins, ctx, x);
   if (b >= 0) {
     s.interval_seconds = builtins[b].interval_seconds;
     s.builtin = static_cast<int32_t>(builtins.data - im.catalogs->builtin_schedules().data()) + b;

@@ -26,11 +26,13 @@ uint16_t ChoiceProblems(const SettingSpec& spec, const UserChoice& u, const Cont
 Value RuleValue(const State& im, const SettingSpec& spec, uint32_t index);
 Value DefaultValue(const SettingSpec& spec);
 bool Enabled(const Value& v);
-// A built-in rule's condition holds for `ctx` (x = CompileContext(ctx)): the same compiled
-// matcher as admin rules, plus its one region.
-bool BuiltinMatches(const ConditionSpec& w, const Context& ctx, const CtxBits& x);
-int FirstBuiltin(Table<BuiltinDataUse> rules, const Context& ctx);
-int FirstBuiltin(Table<BuiltinSchedule> rules, const Context& ctx);
+// The first of built-in `rules` (a cell's or a schedule's, of the snapshot's set) whose
+// condition holds for `ctx` (x = CompileContext(ctx)), or -1: the conditions compiled at
+// activation (State::builtin_cands), the same matcher as admin rules, plus the one region.
+int FirstBuiltin(const State& im, Table<BuiltinDataUse> rules, const Context& ctx,
+                 const CtxBits& x);
+int FirstBuiltin(const State& im, Table<BuiltinSchedule> rules, const Context& ctx,
+                 const CtxBits& x);
 bool CellFixed(Table<BuiltinDataUse> rules);
 
 }  // namespace internal

@@ -71,6 +71,11 @@ Cand CompileCondition(const ConditionSpec& w) {
   return b.c;
 }
 
+void CompileBuiltinConditions(const CatalogSet& set, Cand* out) {
+  for (const BuiltinDataUse& b : set.builtin_data_use()) *out++ = CompileCondition(b.when);
+  for (const BuiltinSchedule& b : set.builtin_schedules()) *out++ = CompileCondition(b.when);
+}
+
 bool AnyOf(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list,
            std::string_view v) {
   if (list == nullptr || v.empty()) return false;

@@ -426,7 +426,8 @@ Activation::Activation(ActivationOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 Activation::~Activation() = default;
 
-absl::Status Activation::Impl::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs) {
+absl::Status Activation::Impl::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs,
+                                           std::shared_ptr<const DeviceAttributes> attributes) {
   VerifyOptions verify = o_.verify;
   verify.catalogs = catalogs;
   const ActiveStateInfo was = active_->info();
@@ -452,6 +453,7 @@ absl::Status Activation::Impl::SetCatalogs(std::shared_ptr<const CatalogSet> cat
   info.problems = was.problems;
   o_.catalogs = std::move(catalogs);
   o_.verify.catalogs = o_.catalogs;
+  o_.device_context.attributes = std::move(attributes);
   SetTrust(trust_);  // a verifier activating against the new set
   SetActive(std::move(next));
   if (absl::Status p = PublishActive(); !p.ok()) {
@@ -489,8 +491,9 @@ OfferResult Activation::OfferTrust(absl::Span<const uint8_t> document) {
   return impl_->OfferTrust(document);
 }
 absl::Status Activation::Rematerialise() { return impl_->Rematerialise(); }
-absl::Status Activation::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs) {
-  return impl_->SetCatalogs(std::move(catalogs));
+absl::Status Activation::SetCatalogs(std::shared_ptr<const CatalogSet> catalogs,
+                                     std::shared_ptr<const DeviceAttributes> attributes) {
+  return impl_->SetCatalogs(std::move(catalogs), std::move(attributes));
 }
 std::shared_ptr<const ActiveState> Activation::Current() const { return impl_->Current(); }
 std::shared_ptr<const CatalogSet> Activation::catalogs() const { return impl_->catalogs(); }

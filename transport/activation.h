@@ -223,6 +223,19 @@ struct NativeTarget {
   NativeKeyStyle key_style = NativeKeyStyle::kCatalog;
 };
 
+// Product attribute values of the device context (Context::attributes), resolved against
+// one catalogue set: attribute handles are per set, so they are used only while that set is
+// the active one. Whoever parses them (the agent, from `context.<product>.<name>` lines)
+// implements this and owns the strings values() points into; transport does not parse.
+class DeviceAttributes {
+ public:
+  virtual ~DeviceAttributes() = default;
+  // The set the handles of values() belong to.
+  virtual const CatalogSet& catalogs() const = 0;
+  // Valid while this object lives.
+  virtual absl::Span<const AttributeValue> values() const = 0;
+};
+
 // The context native stores are materialised for (what applications that do not link edict
 // get): the device's own attributes. Groups come from the DeviceIdentity.
 struct DeviceContext {
@@ -234,6 +247,9 @@ struct DeviceContext {
   uint32_t device_state = 0;
   Role role = Role::kUnknown;
   std::string region;
+  // Product attributes; null: none known. Ignored (every product attribute unknown) unless
+  // attributes->catalogs() is the set the active policy is activated against.
+  std::shared_ptr<const DeviceAttributes> attributes;
 };
 
 struct ActivationOptions {
@@ -307,8 +323,11 @@ class Activation {
   // (Current() swaps atomically; the kernel publisher is republished) and the native stores
   // are materialised again. On failure (e.g. the new set lacks a setting a critical rule
   // needs) nothing changes: the previous set and policy stay active and the error is
-  // returned (the caller reports it). Audited either way.
-  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs);
+  // returned (the caller reports it). Audited either way. `attributes` (resolved against
+  // `catalogs`; null: none) replaces device_context.attributes when the switch succeeds, so
+  // the stores are materialised with the values of the new set's handles.
+  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs,
+                           std::shared_ptr<const DeviceAttributes> attributes = nullptr);
 
   // The active state (snapshot, the catalogue set it was activated against, info), swapped
   // atomically by every activation, fallback and SetCatalogs: a reader holding it keeps

@@ -37,7 +37,8 @@ class Activation::Impl {
   OfferResult Offer(absl::Span<const uint8_t> bundle);
   OfferResult OfferTrust(absl::Span<const uint8_t> document);
   absl::Status Rematerialise() { return Materialise(); }
-  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs);
+  absl::Status SetCatalogs(std::shared_ptr<const CatalogSet> catalogs,
+                           std::shared_ptr<const DeviceAttributes> attributes);
   std::shared_ptr<const ActiveState> Current() const {
     absl::MutexLock l(&current_mu_);
     return current_;
@@ -83,6 +84,9 @@ class Activation::Impl {
     c.role = o_.device_context.role;
     c.region = o_.device_context.region;
     c.groups = group_views_;
+    // Handles of another set would name other attributes (or none): leave them unknown.
+    const DeviceAttributes* a = o_.device_context.attributes.get();
+    if (a && &a->catalogs() == &active_->catalogs()) c.attributes = a->values();
     return c;
   }
 

@@ -94,6 +94,12 @@ absl::StatusOr<std::string> Inspect(std::string_view payload, const CatalogSet& 
 // Inspect(payload, CatalogSet::Builtin()).
 absl::StatusOr<std::string> Inspect(std::string_view payload);
 
+// A condition in the words of policy JSON: its canonical `when` object, one line, keys
+// from the attribute table of `catalogs` ("{}" for none, e.g. a null `w`).
+std::string WhenJson(const fb::Condition* w, const CatalogSet& catalogs = CatalogSet::Builtin());
+// The same for a catalogue default's condition.
+std::string WhenJson(const ConditionSpec& w, const CatalogSet& catalogs = CatalogSet::Builtin());
+
 // Durations as written in policy JSON: "<n>d", "<n>h", "<n>m", "<n>s" (n decimal digits).
 // Returns false if `text` is not one or overflows.
 bool ParseDuration(std::string_view text, int64_t* seconds);

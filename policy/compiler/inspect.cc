@@ -229,4 +229,24 @@ std::string FormatDuration(int64_t seconds) {
   return absl::StrCat(seconds, "s");
 }
 
+std::string WhenJson(const fb::Condition* w, const CatalogSet& catalogs) {
+  return internal::CondJson(internal::ReadCondition(w), catalogs);
+}
+
+std::string WhenJson(const ConditionSpec& w, const CatalogSet& catalogs) {
+  internal::Cond c;
+  c.identity = w.identity;
+  c.domain_joined = w.domain_joined;
+  c.device_managed = w.device_managed;
+  c.plans = w.plans;
+  c.os_min = w.os_min;
+  c.os_max = w.os_max;
+  c.state_all = w.state_all;
+  c.state_none = w.state_none;
+  c.roles = w.roles;
+  c.account_creation = w.account_creation;
+  if (!w.region.empty()) c.regions.emplace_back(w.region);
+  return internal::CondJson(c, catalogs);
+}
+
 }  // namespace edict::compiler

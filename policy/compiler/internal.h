@@ -157,8 +157,9 @@ struct PolicyIR {
 
 // The payload bytes of `p`. Deterministic: the same IR gives the same bytes.
 std::string BuildPayload(const PolicyIR& p);
-// The IR of a verified payload.
+// The IR of a verified payload, and of one condition (null: none).
 PolicyIR ReadPayload(const fb::Payload* p);
+Cond ReadCondition(const fb::Condition* c);
 // The specificity of a condition, computed by edict::Specificity itself (on a scratch
 // FlatBuffer) so that it means exactly what it means to the kernel.
 int SpecificityOf(const Cond& c);

@@ -88,35 +88,6 @@ std::vector<std::string> Strs(
   return out;
 }
 
-Cond ReadCondition(const fb::Condition* c) {
-  Cond out;
-  if (c == nullptr) return out;
-  out.identity = static_cast<uint8_t>(c->identity());
-  out.domain_joined = static_cast<uint8_t>(c->domain_joined());
-  out.device_managed = static_cast<uint8_t>(c->device_managed());
-  out.plans = static_cast<uint8_t>(c->plans());
-  out.os_min = c->os_min();
-  out.os_max = c->os_max();
-  out.state_all = static_cast<uint32_t>(c->state_all());
-  out.state_none = static_cast<uint32_t>(c->state_none());
-  out.groups = Strs(c->groups());
-  out.roles = static_cast<uint8_t>(c->roles());
-  out.account_creation = static_cast<uint8_t>(c->account_creation());
-  out.regions = Strs(c->regions());
-  if (c->attributes()) {
-    for (const fb::AttributeTerm* t : *c->attributes()) {
-      AttrTerm term;
-      term.name = Str(t->name());
-      term.is = static_cast<uint8_t>(t->is());
-      term.values = Strs(t->values());
-      term.min = t->min();
-      term.max = t->max();
-      out.attributes.push_back(std::move(term));
-    }
-  }
-  return out;
-}
-
 RuleValue ReadValue(const fb::SettingRule* r) {
   RuleValue out;
   switch (r->value_type()) {
@@ -157,6 +128,35 @@ RuleValue ReadValue(const fb::SettingRule* r) {
 }
 
 }  // namespace
+
+Cond ReadCondition(const fb::Condition* c) {
+  Cond out;
+  if (c == nullptr) return out;
+  out.identity = static_cast<uint8_t>(c->identity());
+  out.domain_joined = static_cast<uint8_t>(c->domain_joined());
+  out.device_managed = static_cast<uint8_t>(c->device_managed());
+  out.plans = static_cast<uint8_t>(c->plans());
+  out.os_min = c->os_min();
+  out.os_max = c->os_max();
+  out.state_all = static_cast<uint32_t>(c->state_all());
+  out.state_none = static_cast<uint32_t>(c->state_none());
+  out.groups = Strs(c->groups());
+  out.roles = static_cast<uint8_t>(c->roles());
+  out.account_creation = static_cast<uint8_t>(c->account_creation());
+  out.regions = Strs(c->regions());
+  if (c->attributes()) {
+    for (const fb::AttributeTerm* t : *c->attributes()) {
+      AttrTerm term;
+      term.name = Str(t->name());
+      term.is = static_cast<uint8_t>(t->is());
+      term.values = Strs(t->values());
+      term.min = t->min();
+      term.max = t->max();
+      out.attributes.push_back(std::move(term));
+    }
+  }
+  return out;
+}
 
 std::string BuildPayload(const PolicyIR& p) {
   flatbuffers::FlatBufferBuilder fbb(1024);

@@ -297,6 +297,8 @@ TEST(AgentConfig, ExampleParsesAndEveryKeyIsDocumented) {
                         "device_state", "role", "region"}) {
     EXPECT_TRUE(absl::StrContains(doc, absl::StrCat("| `context.", k, "` |"))) << k;
   }
+  EXPECT_TRUE(absl::StrContains(doc, "| `context.<product>.<name>` |"));
+  EXPECT_TRUE(absl::StrContains(ex, "context.acmevpn."));
 }
 
 TEST(AgentConfig, ErrorsNameTheLine) {

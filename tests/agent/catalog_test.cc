@@ -18,6 +18,8 @@
 #include "gtest/gtest.h"
 #include "policy/catalog/catalog_file.h"
 #include "policy/catalog/catalog_source.h"
+#include "policy/compiler/compiler.h"
+#include "policy/compiler/json.h"
 #include "tests/agent/fixture.h"
 #include "tools/agent/agent.h"
 #include "tools/agent/catalogs.h"
@@ -95,14 +97,17 @@ std::vector<uint8_t> AcmeBundle(uint64_t serial, bool critical = false) {
   return *transport::SignBundle(AcmePayload(serial, critical), keys);
 }
 
-AgentConfig CatalogConfig(const TempDir& t, const std::string& catalog_dirs) {
+// `extra` (configuration lines) starts on line kExtraLine of test.conf.
+constexpr int kExtraLine = 15;
+AgentConfig CatalogConfig(const TempDir& t, const std::string& catalog_dirs,
+                          const std::string& extra = "") {
   const std::string text = absl::StrCat(
       "state_dir = ", t.Sub("state"), "\n", "spool_dir = ", t.Sub("spool"), "\n",
       "lock_file = ", t.Sub("agent.lock"), "\n", "trust_pinned = ", t.Sub("trust.edt"), "\n",
       "audit_file = ", t.Sub("audit/audit.jsonl"), "\n", "audit_syslog = false\n",
       "tenant = contoso\n", "groups = finance\n", "device_id = device-1\n",
       "native_root = ", t.Sub("native"), "\n", "dconf_update = false\n", "settle_ms = 20\n",
-      "catalog_poll_seconds = 1\n", "catalog_dirs = \"", catalog_dirs, "\"\n");
+      "catalog_poll_seconds = 1\n", "catalog_dirs = \"", catalog_dirs, "\"\n", extra);
   auto c = ParseConfig(text, "test.conf");
   EXPECT_TRUE(c.ok()) << c.status();
   WriteBytes(t.Sub("trust.edt"), Keys::Get().trust_v1);
@@ -457,6 +462,158 @@ TEST(AgentCatalogs, ReplacingTheCatalogueWhileTheDaemonRunsGivesAConsistentNewSn
             "{\n  \"AlwaysOn\": true,\n  \"acmevpn.extra_logging\": true,\n"
             "  \"communicator.ceip\": true\n}\n");
   EXPECT_TRUE(absl::StrContains(DconfKeyfile(t), "extra-logging=true")) << DconfKeyfile(t);
+}
+
+// A bundle compiled (as edictctl does) against the acmevpn example catalogue, whose rules
+// depend on the context attributes acmevpn.network_trust and acmevpn.on_battery.
+std::vector<uint8_t> AttributeBundle(uint64_t serial) {
+  auto set = CatalogSet::Create({{"acmevpn.edcat", AcmeCatalog(1)}});
+  EXPECT_TRUE(set.ok()) << set.status();
+  if (!set.ok()) return {};
+  const std::string policy = absl::StrCat(R"({
+  "format": 1, "serial": )",
+                                          serial, R"(,
+  "issued_at": "2027-01-15T07:59:00Z", "expires_at": "2027-02-14T08:00:00Z",
+  "target": { "tenant": "contoso" },
+  "settings": [
+    { "setting": "acmevpn.always_on", "level": "mandatory", "value": true,
+      "when": { "acmevpn.network_trust": ["untrusted", "captive"] } },
+    { "setting": "acmevpn.always_on", "level": "mandatory", "value": false,
+      "when": { "acmevpn.network_trust": "trusted" } },
+    { "setting": "communicator.ceip", "level": "mandatory", "value": false,
+      "when": { "acmevpn.on_battery": false } }
+  ]
+})");
+  compiler::CompileResult r = compiler::Compile(policy, "attributes.json", **set);
+  EXPECT_TRUE(r.ok()) << absl::StrJoin(r.Rendered(), "\n");
+  const transport::PrivateSigningKey* keys[] = {Keys::Get().signer.get()};
+  return *transport::SignBundle(
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.payload.data()),
+                                r.payload.size()),
+      keys);
+}
+
+// Native stores get the product attributes the configuration sets (context.<product>.<name>):
+// the same policy writes different values for different configured attributes.
+TEST(AgentCatalogs, ConfiguredProductAttributesDecideWhatNativeStoresHold) {
+  struct Case {
+    const char* what;
+    std::string extra;
+    std::string managed;
+  };
+  const std::vector<Case> cases = {
+      {"untrusted network, on mains",
+       "context.acmevpn.network_trust = untrusted\ncontext.acmevpn.on_battery = false\n",
+       "{\n  \"AlwaysOn\": true,\n  \"communicator.ceip\": false\n}\n"},
+      {"trusted network", "context.acmevpn.network_trust = \"trusted\"\n",
+       "{\n  \"AlwaysOn\": false\n}\n"},
+      {"nothing set: every rule's condition is unknown", "", "<none>"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    TempDir t;
+    const std::string dir = MakeCatalogDir(t, "catalogs");
+    AgentConfig c = CatalogConfig(t, dir, k.extra);
+    ports::FakeClock clock(absl::FromUnixSeconds(kNow));
+    auto agent = Agent::Open(c, {nullptr, nullptr, &clock, nullptr});
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    EXPECT_TRUE((*agent)->context_errors().empty())
+        << absl::StrJoin((*agent)->context_errors(), "\n");
+    ASSERT_TRUE((*agent)->Start().ok());
+    Deliver(**agent, &clock, t, AttributeBundle(9), "b9.edict");
+    EXPECT_EQ(Managed(t), k.managed);
+    // A catalogue change (a new set, new handles) resolves them again: same answers.
+    WriteFileOrDie(dir + "/.acmevpn.edcat.new", AcmeCatalog(2));
+    chmod((dir + "/.acmevpn.edcat.new").c_str(), 0644);
+    ASSERT_EQ(rename((dir + "/.acmevpn.edcat.new").c_str(), (dir + "/acmevpn.edcat").c_str()), 0);
+    ASSERT_TRUE((*agent)->CheckCatalogs(/*force=*/true));
+    EXPECT_EQ((*agent)->catalogs().at(0).version, 2u);
+    EXPECT_EQ(Managed(t), k.managed);
+  }
+}
+
+// A line naming an attribute no loaded catalogue declares, or with a bad value, is reported
+// (audit, stderr, status) with its line and left unknown; the rest of the context, the start
+// and every activation go on. A catalogue arriving later makes it count.
+TEST(AgentCatalogs, UnresolvableContextAttributesAreReportedAndLeftUnknown) {
+  TempDir t;
+  const std::string dir = t.Sub("catalogs");  // no catalogue yet
+  AgentConfig c = CatalogConfig(t, dir,
+                                "context.acmevpn.network_trust = untrusted\n"
+                                "context.acmevpn.no_such_thing = 1\n"
+                                "context.acmevpn.tunnel_count = 99\n"
+                                "context.othervpn.mode = strict\n");
+  ASSERT_EQ(c.product_context.size(), 4u);
+  ports::MemoryAuditSink audit;
+  ports::FakeClock clock(absl::FromUnixSeconds(kNow));
+  auto agent = Agent::Open(c, {nullptr, nullptr, &clock, &audit});
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  // Without the acmevpn catalogue, none of them resolves.
+  ASSERT_EQ((*agent)->context_errors().size(), 4u);
+  EXPECT_EQ((*agent)->context_errors()[0],
+            absl::StrCat("test.conf:", kExtraLine,
+                         ": context.acmevpn.network_trust: no loaded catalogue declares attribute "
+                         "'acmevpn.network_trust' (product acmevpn is not loaded); the attribute "
+                         "is left unknown"));
+  ASSERT_TRUE((*agent)->Start().ok());
+  Deliver(**agent, &clock, t, AttributeBundle(9), "b9.edict");
+  EXPECT_EQ((*agent)->activation().Info().serial, 9u);
+  EXPECT_EQ(Managed(t), "<none>");
+
+  // The catalogue arrives: network_trust resolves (and is enforced); the others still do not.
+  mkdir(dir.c_str(), 0755);
+  chmod(dir.c_str(), 0755);
+  WriteFileOrDie(dir + "/acmevpn.edcat", AcmeCatalog(1));
+  chmod((dir + "/acmevpn.edcat").c_str(), 0644);
+  ASSERT_TRUE((*agent)->CheckCatalogs());
+  EXPECT_EQ(Managed(t), "{\n  \"AlwaysOn\": true\n}\n");
+  const std::vector<std::string> e = (*agent)->context_errors();
+  ASSERT_EQ(e.size(), 3u) << absl::StrJoin(e, "\n");
+  EXPECT_EQ(e[0], absl::StrCat("test.conf:", kExtraLine + 1,
+                               ": context.acmevpn.no_such_thing: catalogue acmevpn version 1 "
+                               "declares no attribute 'acmevpn.no_such_thing'; the attribute is "
+                               "left unknown"));
+  EXPECT_TRUE(absl::StartsWith(
+      e[1], absl::StrCat("test.conf:", kExtraLine + 2, ": context.acmevpn.tunnel_count: ")))
+      << e[1];
+  EXPECT_TRUE(absl::StrContains(e[1], "99")) << e[1];
+  EXPECT_TRUE(absl::StrContains(e[2], "(product othervpn is not loaded)")) << e[2];
+  int audited = 0;
+  for (const auto& ev : audit.Events()) audited += ev.code == "CONTEXT";
+  EXPECT_EQ(audited, 4 + 3);
+
+  // status names each line and why, as text and JSON.
+  agent->reset();
+  auto view = LoadStatus(c);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->context_errors, e);
+  const std::string text = RenderStatusText(c, *view);
+  EXPECT_TRUE(absl::StrContains(text, absl::StrCat("context error:   ", e[0], "\n"))) << text;
+  const std::string json = RenderStatusJson(c, *view);
+  EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"context_errors\":[", json::Quote(e[0]), ",")))
+      << json;
+}
+
+TEST(AgentCatalogs, ProductContextKeysAreCheckedForSyntaxOnlyAtParseTime) {
+  auto ok = ParseConfig("context.acmevpn.network_trust = whatever\ncontext.a.b = \"\"\n", "x.conf");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->product_context.size(), 2u);
+  EXPECT_EQ(ok->product_context[0].key, "acmevpn.network_trust");
+  EXPECT_EQ(ok->product_context[0].value, "whatever");
+  EXPECT_EQ(ok->product_context[0].line, 1);
+  EXPECT_EQ(ok->product_context[1].value, "");
+  for (const char* bad : {"context.acmevpn. = x", "context..x = y", "context.a..b = y",
+                          "context.a.b c = y", "context.a.b/c = y"}) {
+    auto c = ParseConfig(bad, "x.conf");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_TRUE(absl::StrContains(c.status().message(), "x.conf:1: bad key")) << c.status();
+  }
+  auto twice = ParseConfig("context.a.b = 1\ncontext.a.b = 2\n", "x.conf");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_TRUE(absl::StrContains(twice.status().message(), "x.conf:2: duplicate key"))
+      << twice.status();
+  // Built-in keys are still parsed (and refused) at once.
+  EXPECT_FALSE(ParseConfig("context.plan = gold\n", "x.conf").ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "ports/text.h"
 #include "tools/agent/agent_internal.h"
 #include "tools/agent/platform.h"
+#include "tools/agent/product_context.h"
 #ifdef EDICT_AGENT_PULL
 #include "transport/pull/errors.h"
 #include "transport/pull/source.h"
@@ -156,6 +157,11 @@ absl::Status Agent::Wire(const AgentConfig& config) {
 
   transport::ActivationOptions o;
   o.catalogs = catalog_set_;
+  // Product attributes of the device context, resolved against the set in use (handles are
+  // per set); a line it cannot resolve is reported and left unknown, never fatal.
+  ProductContext product_context = ResolveProductContext(config, catalog_set_);
+  context_errors_ = std::move(product_context.errors);
+  ReportContextErrors();
   if (absl::Status s =
           platform::OpenNativeStores(config, state_.get(), hooks_.faults, &native_, &o.native);
       !s.ok()) {
@@ -168,6 +174,7 @@ absl::Status Agent::Wire(const AgentConfig& config) {
   o.identity = identity_.get();
   o.publisher = &publisher_;
   o.device_context = config.device_context;
+  o.device_context.attributes = std::move(product_context.attributes);
   o.verify.max_clock_skew_seconds = config.freeze_skew_seconds;
   o.limits.max_bundle_bytes = config.max_bundle_bytes;
   o.limits.max_trust_bytes = config.max_trust_bytes;
@@ -237,14 +244,26 @@ bool Agent::CheckCatalogs(bool force) {
     ReportCatalogErrors();
     return false;
   }
-  if (absl::Status s = activation_->SetCatalogs(load.set); !s.ok()) {
+  // Resolved before the switch so the stores are materialised with the new set's handles.
+  ProductContext product_context = ResolveProductContext(config_, load.set);
+  if (absl::Status s = activation_->SetCatalogs(load.set, std::move(product_context.attributes));
+      !s.ok()) {
     catalog_errors_.push_back(std::string(s.message()));  // audited by the activation
     std::fprintf(stderr, "edict-agent: %s\n", ports::EscapeForDisplay(s.message()).c_str());
     return false;
   }
   catalog_set_ = std::move(load.set);
   catalogs_ = std::move(load.catalogs);
+  context_errors_ = std::move(product_context.errors);
+  ReportContextErrors();
   return true;
+}
+
+void Agent::ReportContextErrors() {
+  for (const std::string& e : context_errors_) {
+    Audit(ports::AuditKind::kError, "CONTEXT", e);
+    std::fprintf(stderr, "edict-agent: %s\n", ports::EscapeForDisplay(e).c_str());
+  }
 }
 
 }  // namespace edict::agent

@@ -129,6 +129,9 @@ class Agent {
   // The catalogues in use and the errors of the last load (empty when it succeeded).
   const std::vector<LoadedCatalog>& catalogs() const { return catalogs_; }
   const std::vector<std::string>& catalog_errors() const { return catalog_errors_; }
+  // The `context.<product>.<name>` lines the catalogue set in use could not resolve (each
+  // left unknown; ResolveProductContext), as last reported.
+  const std::vector<std::string>& context_errors() const { return context_errors_; }
 
   transport::Activation& activation() { return *activation_; }
   const AgentConfig& config() const { return config_; }
@@ -140,6 +143,8 @@ class Agent {
   void Audit(ports::AuditKind kind, absl::string_view code, absl::string_view message);
   // Audits (kError, CATALOG) and prints on stderr each of catalog_errors_.
   void ReportCatalogErrors();
+  // Audits (kError, CONTEXT) and prints on stderr each of context_errors_.
+  void ReportContextErrors();
   // The daemon loop over the platform's events (Run sets up `watcher`).
   absl::Status RunLoop(platform::SpoolWatcher& watcher);
   // Re-reads the configuration file and rewires (SIGHUP / the reload event); an unusable one
@@ -183,6 +188,7 @@ class Agent {
   std::shared_ptr<const CatalogSet> catalog_set_;
   std::vector<LoadedCatalog> catalogs_;
   std::vector<std::string> catalog_errors_;
+  std::vector<std::string> context_errors_;
   std::string catalog_fingerprint_;
   // Declared after activation_ and audit_: destroyed before them.
   std::vector<std::unique_ptr<transport::pull::PullSource>> sources_;
@@ -208,6 +214,8 @@ struct StatusView {
   // errors that load met (then the built-in set is used here; the daemon keeps its own).
   std::vector<LoadedCatalog> catalogs;
   std::vector<std::string> catalog_errors;
+  // The `context.<product>.<name>` lines that set leaves unknown (as the daemon reports them).
+  std::vector<std::string> context_errors;
 };
 
 absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config);

@@ -14,6 +14,7 @@
 #include "tools/agent/agent.h"
 #include "tools/agent/agent_internal.h"
 #include "tools/agent/platform.h"
+#include "tools/agent/product_context.h"
 #include "transport/describe.h"
 #include "transport/errors.h"
 #ifdef EDICT_AGENT_PULL
@@ -50,6 +51,7 @@ absl::StatusOr<StatusView> LoadStatus(const AgentConfig& config) {
   // The catalogues as the daemon loads them (a failed load: the built-in set, and the errors).
   CatalogLoad catalogs = LoadCatalogs(config.catalog_dirs);
   o.catalogs = catalogs.set;
+  v.context_errors = ResolveProductContext(config, catalogs.set).errors;
   v.catalogs = std::move(catalogs.catalogs);
   v.catalog_errors = std::move(catalogs.errors);
   auto state = transport::LoadActiveState(*store, o);
@@ -152,6 +154,9 @@ std::string RenderStatusText(const AgentConfig& config, const StatusView& v) {
   for (const std::string& e : v.catalog_errors) {
     absl::StrAppend(&out, "catalogue error: ", ports::EscapeForDisplay(e), "\n");
   }
+  for (const std::string& e : v.context_errors) {
+    absl::StrAppend(&out, "context error:   ", ports::EscapeForDisplay(e), "\n");
+  }
 #ifdef EDICT_AGENT_PULL
   for (const std::string& j : v.sources) {
     auto st = transport::pull::SourceStatus::FromJson(j);
@@ -210,6 +215,9 @@ std::string RenderStatusJson(const AgentConfig& config, const StatusView& v) {
   absl::StrAppend(&out, ",\"catalog_dirs\":[", absl::StrJoin(dirs, ","), "]");
   absl::StrAppend(&out, ",\"catalogs\":[", absl::StrJoin(cats, ","), "]");
   absl::StrAppend(&out, ",\"catalog_errors\":[", absl::StrJoin(errors, ","), "]");
+  std::vector<std::string> context_errors;
+  for (const std::string& e : v.context_errors) context_errors.push_back(json::Quote(e));
+  absl::StrAppend(&out, ",\"context_errors\":[", absl::StrJoin(context_errors, ","), "]");
   out += "}";
   return out;
 }

@@ -126,6 +126,13 @@ bool SimpleName(absl::string_view v) {
   return true;
 }
 
+// <product>.<name>[.<more>]: at least two non-empty SimpleName parts.
+bool DottedName(absl::string_view v) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(v, '.');
+  if (parts.size() < 2) return false;
+  return std::all_of(parts.begin(), parts.end(), [](absl::string_view p) { return SimpleName(p); });
+}
+
 // NAME[:DIR[:PREFIX[:managed-only]]]
 bool ParseJsonTarget(absl::string_view v, JsonTarget* t) {
   std::vector<std::string> parts = absl::StrSplit(v, ':');
@@ -360,8 +367,19 @@ absl::StatusOr<AgentConfig> ParseConfig(absl::string_view text, absl::string_vie
       const std::string k = key.substr(8);
       if (k == "groups") return bad_value("device groups are set with 'groups'");
       if (k == "account_creation") return bad_value("not a device attribute");
-      s = ctx.SetFromText(k, v);
-      if (!s.ok()) return Bad(label, line_no, s.message());
+      if (k.find('.') != std::string::npos) {
+        // A product attribute: only its spelling is checked here; its catalogue decides
+        // the rest each time a set is loaded (ResolveProductContext).
+        if (!DottedName(k)) {
+          return Bad(label, line_no,
+                     absl::StrCat("bad key '", key,
+                                  "': product attributes are context.<product>.<name>, each "
+                                  "part [A-Za-z0-9_-]+"));
+        }
+        c.product_context.push_back({k, v, line_no});
+      } else if (s = ctx.SetFromText(k, v); !s.ok()) {
+        return Bad(label, line_no, s.message());
+      }
     } else if (key == "native_root") {
       s = path(&c.native_root);
     } else if (key == "managed_json") {

@@ -34,6 +34,15 @@ struct PullSourceSpec {
   bool allow_http = false;
 };
 
+// A `context.<product>.<name> = value` line, kept as text: product attributes are declared
+// by catalogues, which are loaded after the configuration and may change (or arrive) later,
+// so each catalogue set the agent loads resolves these again (product_context.h).
+struct ProductContextEntry {
+  std::string key;    // "<product>.<name>", without "context."
+  std::string value;  // as written (unquoted)
+  int line = 0;       // in the configuration file, for messages
+};
+
 // The defaults below are Linux's; on Windows DefaultConfig() puts the files under
 // %ProgramData%\edict, the lock is the mutex Global\edict-agent, and the registry store replaces
 // managed JSON and dconf (docs/windows.md).
@@ -58,7 +67,8 @@ struct AgentConfig {
   std::vector<std::string> groups;
   std::string device_id;  // overrides machine_id_file when set
   std::string machine_id_file = "/etc/machine-id";
-  transport::DeviceContext device_context;
+  transport::DeviceContext device_context;           // built-in keys (context.plan, ...)
+  std::vector<ProductContextEntry> product_context;  // context.<product>.<name>, in file order
 
   // Native stores.
   std::string native_root = "/";

@@ -152,7 +152,10 @@ constexpr char kStatusHelp[] =
     "last_activation, last_error (audit lines or null), spool_pending, sources (one object per\n"
     "pull source: name, url, last_attempt, last_success, last_change, last_result,\n"
     "last_error, http_status, etag, last_modified, bytes_received, bytes_total, polls,\n"
-    "consecutive_failures, bundle_sha256, trust_sha256, index_serial).\n";
+    "consecutive_failures, bundle_sha256, trust_sha256, index_serial), catalog_dirs,\n"
+    "catalogs, catalog_errors, context_errors (each configuration line\n"
+    "context.<product>.<name> = VALUE that the loaded catalogues cannot resolve: its line and\n"
+    "why; that attribute is left unknown for the native stores).\n";
 
 constexpr char kQueryHelp[] =
     "usage: edict-agent [--config FILE] query SETTING [--ctx KEY=VALUE]... [--user-choice V]\n"
@@ -166,7 +169,8 @@ constexpr char kQueryHelp[] =
     "Context keys: identity=managed|unmanaged, domain_joined=true|false,\n"
     "device_managed=true|false, plan=enterprise|small_business|trial, os_generation=N,\n"
     "device_state=tampered,not_genuine, groups=a,b, role=user|admin|organiser|participant,\n"
-    "account_creation=true|false, region=US.\n"
+    "account_creation=true|false, region=US, and <product>.<name> attributes of the loaded\n"
+    "product catalogues (e.g. acmevpn.network_trust=trusted).\n"
     "Exit status: 0 ok; 1 the state could not be read or a --batch line was not answered;\n"
     "2 usage error.\n";
 

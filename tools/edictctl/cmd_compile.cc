@@ -214,31 +214,10 @@ std::string DefaultJson(const SettingSpec& s) {
   return "null";
 }
 
+// A catalogue default's condition in the words of policy JSON's "when".
 std::string ConditionText(const ConditionSpec& c) {
-  std::vector<std::string> terms;
-  if (c.identity == 1) terms.push_back("managed identity");
-  if (c.identity == 2) terms.push_back("unmanaged identity");
-  if (c.domain_joined)
-    terms.push_back(c.domain_joined == 1 ? "domain-joined" : "not domain-joined");
-  if (c.device_managed)
-    terms.push_back(c.device_managed == 1 ? "managed device" : "unmanaged device");
-  static constexpr std::string_view kPlans[] = {"enterprise", "small_business", "trial"};
-  static constexpr std::string_view kRoles[] = {"user", "admin", "organiser", "participant"};
-  static constexpr std::string_view kStates[] = {"tampered", "not_genuine"};
-  if (c.plans) terms.push_back(absl::StrCat("plan ", Join(BitNames(c.plans, kPlans, 3), "|")));
-  if (c.roles) terms.push_back(absl::StrCat("role ", Join(BitNames(c.roles, kRoles, 4), "|")));
-  if (c.os_min || c.os_max) {
-    terms.push_back(absl::StrFormat("os %s..%s", c.os_min ? absl::StrCat(c.os_min) : "",
-                                    c.os_max ? absl::StrCat(c.os_max) : ""));
-  }
-  if (c.state_all) terms.push_back(Join(BitNames(c.state_all, kStates, 2), "+"));
-  if (c.state_none)
-    terms.push_back(absl::StrCat("not ", Join(BitNames(c.state_none, kStates, 2), "|")));
-  if (c.account_creation) {
-    terms.push_back(c.account_creation == 1 ? "at account creation" : "after account creation");
-  }
-  if (!c.region.empty()) terms.push_back(absl::StrCat("region ", std::string(c.region)));
-  return terms.empty() ? "always" : Join(terms, ", ");
+  const std::string when = compiler::WhenJson(c);
+  return when == "{}" ? "always" : when;
 }
 
 void PrintCatalogText() {

@@ -17,6 +17,7 @@
 #include "policy/catalog.h"
 #include "policy/catalog/catalog_file.h"
 #include "policy/catalog/catalog_validate.h"
+#include "policy/compiler/compiler.h"
 #include "policy/compiler/json.h"
 #include "policy/condition.h"
 #include "tools/edictctl/gen_outputs.h"
@@ -157,44 +158,10 @@ std::string DefaultText(const cfb::Setting& s) {
   return Code(d);
 }
 
-// A condition in the words of policy JSON's "when".
+// A condition in the words of policy JSON's "when" (keys from the attribute table).
 std::string ConditionText(const fb::Condition* c) {
-  if (c == nullptr) return "always";
-  std::vector<std::string> terms;
-  auto tri = [&](const char* name, uint8_t v) {
-    if (v == fb::Tri_Yes) terms.push_back(absl::StrCat(name, ": true"));
-    if (v == fb::Tri_No) terms.push_back(absl::StrCat(name, ": false"));
-  };
-  if (c->identity() == fb::IdentityKind_Managed) terms.push_back("identity: managed");
-  if (c->identity() == fb::IdentityKind_Unmanaged) terms.push_back("identity: unmanaged");
-  tri("domain_joined", c->domain_joined());
-  tri("device_managed", c->device_managed());
-  tri("account_creation", c->account_creation());
-  auto bits = [&](const char* name, uint32_t v, const std::vector<const char*>& names) {
-    std::vector<std::string> on;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (v & (1u << i)) on.emplace_back(names[i]);
-    }
-    if (!on.empty()) terms.push_back(absl::StrCat(name, ": ", absl::StrJoin(on, ", ")));
-  };
-  bits("plan", c->plans(), {"enterprise", "small_business", "trial"});
-  bits("role", c->roles(), {"user", "admin", "organiser", "participant"});
-  bits("device_state", c->state_all(), {"tampered", "not_genuine"});
-  bits("device_state_not", c->state_none(), {"tampered", "not_genuine"});
-  if (c->os_min() != 0 || c->os_max() != 0) {
-    terms.push_back(absl::StrCat("os_generation: ", c->os_min() ? absl::StrCat(c->os_min()) : "",
-                                 "..", c->os_max() ? absl::StrCat(c->os_max()) : ""));
-  }
-  auto list = [&](const char* name,
-                  const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
-    if (v == nullptr || v->size() == 0) return;
-    std::vector<std::string> items;
-    for (const flatbuffers::String* s : *v) items.push_back(s->str());
-    terms.push_back(absl::StrCat(name, ": ", absl::StrJoin(items, ", ")));
-  };
-  list("groups", c->groups());
-  list("region", c->regions());
-  return terms.empty() ? "always" : absl::StrJoin(terms, "; ");
+  const std::string when = compiler::WhenJson(c);
+  return when == "{}" ? "always" : Code(when);
 }
 
 // How a catalogue is presented: a product catalogue, or the built-in catalogue (no product

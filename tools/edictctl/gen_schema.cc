@@ -165,6 +165,10 @@ std::string AttributeSchema(const cfb::ContextAttribute& a) {
       if (a.values()) {
         for (const flatbuffers::String* v : *a.values()) values.push_back(Str(v));
       }
+      // A built-in identity term names one value (BuiltinTerm::Identity's encoding).
+      if (a.term() == cfb::BuiltinTerm_Identity) {
+        return Obj({{"description", desc}, {"anyOf", Arr({EnumOf(values)})}});
+      }
       return Obj({{"description", desc}, {"anyOf", Arr({EnumOf(values), SymbolSet(values)})}});
     }
     case cfb::AttributeType_IntRange: {
@@ -174,6 +178,7 @@ std::string AttributeSchema(const cfb::ContextAttribute& a) {
       return Obj({{"description", desc},
                   {"type", "\"object\""},
                   {"additionalProperties", "false"},
+                  {"minProperties", "1"},
                   {"properties", Obj({{"min", bound}, {"max", bound}})}});
     }
     default:
@@ -183,38 +188,23 @@ std::string AttributeSchema(const cfb::ContextAttribute& a) {
   }
 }
 
+// The keys of `when` are the rows of the attribute table: the built-in catalogue's rows
+// (identity, plan, groups, ...), then `c`'s own attributes.
 std::string WhenSchema(const cfb::Catalog& c) {
-  const std::string boolean = Obj({{"type", "\"boolean\""}});
-  const std::string os_bound =
-      Obj({{"type", "\"integer\""}, {"minimum", "1"}, {"maximum", "2147483647"}});
-  const std::vector<std::string> states = {"tampered", "not_genuine"};
-  std::vector<Member> properties = {
-      {"identity", EnumOf({"managed", "unmanaged"})},
-      {"domain_joined", boolean},
-      {"device_managed", boolean},
-      {"plan", SymbolSet({"enterprise", "small_business", "trial"})},
-      {"os_generation", Obj({{"type", "\"object\""},
-                             {"additionalProperties", "false"},
-                             {"minProperties", "1"},
-                             {"properties", Obj({{"min", os_bound}, {"max", os_bound}})}})},
-      {"device_state", SymbolSet(states)},
-      {"device_state_not", SymbolSet(states)},
-      {"groups", NonEmptyStrings(false)},
-      {"role", SymbolSet({"user", "admin", "organiser", "participant"})},
-      {"account_creation", boolean},
-      {"region", NonEmptyStrings(false)}};
-  if (c.attributes()) {
-    for (const cfb::ContextAttribute* a : *c.attributes()) {
-      // A built-in context term (the built-in catalogue may list them as attributes too)
-      // keeps the schema above, in the syntax policy JSON gives it.
+  std::vector<Member> properties;
+  auto add = [&](const cfb::Catalog& cat) {
+    if (cat.attributes() == nullptr) return;
+    for (const cfb::ContextAttribute* a : *cat.attributes()) {
       const std::string name = Str(a->name());
-      if (std::any_of(properties.begin(), properties.end(),
-                      [&](const Member& m) { return m.first == name; })) {
-        continue;
+      if (std::none_of(properties.begin(), properties.end(),
+                       [&](const Member& m) { return m.first == name; })) {
+        properties.push_back({name, AttributeSchema(*a)});
       }
-      properties.push_back({name, AttributeSchema(*a)});
     }
-  }
+  };
+  const absl::string_view bytes = BuiltinCatalogBytes();
+  add(*cfb::GetCatalog(bytes.data()));  // verified when embedded (gen_catalog)
+  add(c);
   return Obj({
       {"description", JsonString("Conditions under which the rule applies (all must hold); "
                                  "an empty object is the same as none. Keys with a dot are "
