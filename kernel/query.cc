@@ -139,8 +139,12 @@ bool Enabled(const Value& v) {
 
 namespace {
 
-bool RegionHolds(std::string_view region, const Context& ctx) {
-  return region.empty() || (!ctx.region.empty() && ctx.region == region);
+// A built-in rule has at most one region; its Cand flags it (kNeedRegions), so rules
+// without one are decided by the Cand alone.
+inline bool BuiltinHolds(const Cand& c, const CtxBits& x, std::string_view region,
+                         const Context& ctx) {
+  return FastMatch(c, x) && ((c.need & kNeedRegions) == 0 ||
+                             (!ctx.region.empty() && ctx.region == region));
 }
 
 }  // namespace
@@ -149,7 +153,7 @@ int FirstBuiltin(const State& im, Table<BuiltinDataUse> rules, const Context& ct
                  const CtxBits& x) {
   const Cand* c = im.builtin_cands + (rules.data - im.catalogs->builtin_data_use().data());
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (FastMatch(c[i], x) && RegionHolds(rules[i].when.region, ctx)) return static_cast<int>(i);
+    if (BuiltinHolds(c[i], x, rules[i].when.region, ctx)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -159,7 +163,7 @@ int FirstBuiltin(const State& im, Table<BuiltinSchedule> rules, const Context& c
   const Cand* c = im.builtin_cands + im.catalogs->builtin_data_use().size() +
                   (rules.data - im.catalogs->builtin_schedules().data());
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (FastMatch(c[i], x) && RegionHolds(rules[i].when.region, ctx)) return static_cast<int>(i);
+    if (BuiltinHolds(c[i], x, rules[i].when.region, ctx)) return static_cast<int>(i);
   }
   return -1;
 }
