@@ -139,10 +139,12 @@ std::vector<std::pair<const AttributeSpec*, AttrTerm>> BuiltinTermsOf(const Cata
       case BuiltinTerm::kGroups:
         has = !c.groups.empty();
         t.values = c.groups;
+        std::sort(t.values.begin(), t.values.end());  // the canonical order Compile writes
         break;
       case BuiltinTerm::kRegion:
         has = !c.regions.empty();
         t.values = c.regions;
+        std::sort(t.values.begin(), t.values.end());
         break;
       case BuiltinTerm::kNone:
         has = false;
