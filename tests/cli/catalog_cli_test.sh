@@ -5,21 +5,9 @@ set -u
 ctl=$1
 src=$2
 work=$3
-failures=0
+. "$src/tests/lib/cli_test_lib.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command; records its exit status in $rc, stdout in $work/out, stderr in $work/err.
-run() {
-  "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-}
-
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+fresh_work
 
 # 1. The example catalogue builds; inspect prints it; --json builds back to the same bytes.
 run "$ctl" catalog build "$src/examples/catalogs/acmevpn.json" -o "$work/acmevpn.edcat"
@@ -120,8 +108,4 @@ run "$ctl" catalog --help
 [ "$rc" -eq 0 ] && grep -q 'edictctl catalog check OLD.edcat NEW.edcat' "$work/out" ||
   fail "catalog --help"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "catalog CLI: all checks passed"
+finish "catalog CLI"

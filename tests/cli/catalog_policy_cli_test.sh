@@ -7,18 +7,7 @@ set -u
 ctl=$1
 src=$2
 work=$3
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command; records its exit status in $rc, stdout in $work/out, stderr in $work/err.
-run() {
-  "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-}
+. "$src/tests/lib/cli_test_lib.sh"
 
 # expect_out PATTERN WHAT: stdout matches the fixed string PATTERN.
 expect_out() {
@@ -28,8 +17,7 @@ expect_err() {
   grep -qF -- "$1" "$work/err" || fail "$2: stderr lacks '$1': $(cat "$work/err")"
 }
 
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+fresh_work
 ex="$src/examples/catalogs"
 cat="$work/acmevpn.edcat"
 
@@ -153,8 +141,4 @@ run "$ctl" eval --help
 expect_out '--catalog FILE' "eval --help"
 expect_out 'acmevpn.network_trust=trusted' "eval --help"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "catalog policy CLI: all passed"
+finish "catalog policy CLI"

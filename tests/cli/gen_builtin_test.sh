@@ -10,32 +10,11 @@ set -u
 ctl=$1
 src=$2
 work=$3
-failures=0
+. "$src/tests/lib/cli_test_lib.sh"
 
-for tool in glib-compile-schemas xmllint python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "SKIP: $tool is not installed" >&2
-    exit 77
-  fi
-done
-if ! python3 -c 'import jsonschema; jsonschema.Draft202012Validator' >/dev/null 2>&1; then
-  echo "SKIP: python3 jsonschema (with draft 2020-12) is not installed" >&2
-  exit 77
-fi
+require_gen_tools
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command; records its exit status in $rc, stdout in $work/out, stderr in $work/err.
-run() {
-  "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-}
-
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+fresh_work
 
 # 1. json-schema|admx|gschema --builtin: the built-in catalogue's settings (no product table:
 # five products by id prefix), with the names the agent gives built-in settings natively.
@@ -189,8 +168,4 @@ grep -q 'from the built-in catalogue version [0-9]* (fnv1a64:[0-9a-f]\{16\})' "$
 grep -q 'from the built-in catalogue version [0-9]* (fnv1a64:[0-9a-f]\{16\})' \
   "$bout/org.edict.gschema.xml" || fail "gschema --builtin: source comment"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "gen --builtin: all checks passed"
+finish "gen --builtin"

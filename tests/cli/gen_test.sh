@@ -10,32 +10,11 @@ set -u
 ctl=$1
 src=$2
 work=$3
-failures=0
+. "$src/tests/lib/cli_test_lib.sh"
 
-for tool in glib-compile-schemas xmllint python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "SKIP: $tool is not installed" >&2
-    exit 77
-  fi
-done
-if ! python3 -c 'import jsonschema; jsonschema.Draft202012Validator' >/dev/null 2>&1; then
-  echo "SKIP: python3 jsonschema (with draft 2020-12) is not installed" >&2
-  exit 77
-fi
+require_gen_tools
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command; records its exit status in $rc, stdout in $work/out, stderr in $work/err.
-run() {
-  "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-}
-
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+fresh_work
 cat_src="$src/examples/catalogs/acmevpn.json"
 run "$ctl" catalog build "$cat_src" -o "$work/acmevpn.edcat"
 [ "$rc" -eq 0 ] || { echo "FAIL: catalog build: $(cat "$work/err")" >&2; exit 1; }
@@ -204,8 +183,4 @@ run "$ctl" gen --help
 [ "$rc" -eq 0 ] && grep -q 'json-schema' "$work/out" && grep -q -- '--builtin' "$work/out" ||
   fail "gen --help"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "gen: all checks passed"
+finish "gen"

@@ -5,21 +5,9 @@ set -u
 ctl=$1
 examples=$2/../../policy/examples
 work=$3
-failures=0
+. "$2/../../tests/lib/cli_test_lib.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command; records its exit status in $rc, stdout in $work/out, stderr in $work/err.
-run() {
-  "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-}
-
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+fresh_work
 
 # 1. A broken policy: exit 1, every error located on stderr, no output file.
 cat >"$work/broken.json" <<'JSON'
@@ -103,8 +91,4 @@ run "$ctl" catalog --json
 grep -q '"id": "communicator.ceip", "type": "bool", "default": false' "$work/out" ||
   fail "catalog --json: no communicator.ceip"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all CLI checks passed"
+finish "CLI"
