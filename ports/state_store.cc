@@ -44,6 +44,32 @@ std::array<unsigned char, 32> Digest(absl::string_view prefix, absl::string_view
 
 }  // namespace
 
+absl::StatusOr<StateRead> PickStateGeneration(
+    absl::string_view name, absl::StatusOr<std::string> current,
+    absl::FunctionRef<absl::StatusOr<std::string>()> read_previous, FallbackOn when) {
+  StateRead out;
+  if (current.ok()) {
+    out.bytes = *std::move(current);
+    return out;
+  }
+  if (when == FallbackOn::kMissingOrDamaged && !absl::IsNotFound(current.status()) &&
+      !absl::IsDataLoss(current.status())) {
+    return current.status();
+  }
+  absl::StatusOr<std::string> prev = read_previous();
+  if (!prev.ok()) {
+    if (absl::IsNotFound(prev.status())) return current.status();
+    if (absl::IsNotFound(current.status())) return prev.status();
+    return absl::DataLossError(absl::StrCat("both generations of state blob \"", name,
+                                            "\" are unusable: ", current.status().message(), "; ",
+                                            prev.status().message()));
+  }
+  out.bytes = *std::move(prev);
+  out.generation = StateGeneration::kPrevious;
+  out.current_error = current.status();
+  return out;
+}
+
 absl::Status ValidateStateBlobName(absl::string_view name) {
   if (name.empty() || name.size() > 64) {
     return absl::InvalidArgumentError(

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -69,6 +70,19 @@ class StateStore {
 
 // Checks a blob name: 1..64 characters of [A-Za-z0-9_-]. InvalidArgument otherwise.
 absl::Status ValidateStateBlobName(absl::string_view name);
+
+// When ReadWithFallback may use the previous generation.
+enum class FallbackOn {
+  kAnyError,          // the writing stores: any failure to read the current one
+  kMissingOrDamaged,  // read-only readers: NotFound or DataLoss; another error (e.g. an
+                      // unreadable file) is returned, not hidden behind an older policy
+};
+// The fallback rule every StateStore::ReadWithFallback shares: `current` if it read, else
+// the previous generation (`read_previous`, called only then) with current's error kept.
+// NotFound when neither exists; DataLoss naming both errors when neither is usable.
+absl::StatusOr<StateRead> PickStateGeneration(
+    absl::string_view name, absl::StatusOr<std::string> current,
+    absl::FunctionRef<absl::StatusOr<std::string>()> read_previous, FallbackOn when);
 
 // The on-disk encoding shared by all implementations (portable; little-endian):
 //   magic "EDST" | u32 format version (1) | u64 content length |

@@ -67,24 +67,9 @@ class LinuxStateStore : public StateStore {
   absl::StatusOr<StateRead> ReadWithFallback(absl::string_view name) override {
     if (absl::Status s = ValidateStateBlobName(name); !s.ok()) return s;
     absl::MutexLock lock(&mu_);
-    StateRead out;
-    absl::StatusOr<std::string> current = ReadGeneration(name, Path(name, ""));
-    if (current.ok()) {
-      out.bytes = *std::move(current);
-      return out;
-    }
-    absl::StatusOr<std::string> prev = ReadGeneration(name, Path(name, ".prev"));
-    if (!prev.ok()) {
-      if (absl::IsNotFound(prev.status())) return current.status();
-      if (absl::IsNotFound(current.status())) return prev.status();
-      return absl::DataLossError(absl::StrCat("both generations of state blob \"", name,
-                                              "\" are unusable: ", current.status().message(), "; ",
-                                              prev.status().message()));
-    }
-    out.bytes = *std::move(prev);
-    out.generation = StateGeneration::kPrevious;
-    out.current_error = current.status();
-    return out;
+    return PickStateGeneration(
+        name, ReadGeneration(name, Path(name, "")),
+        [&] { return ReadGeneration(name, Path(name, ".prev")); }, FallbackOn::kAnyError);
   }
 
   absl::Status Remove(absl::string_view name) override {

@@ -74,24 +74,13 @@ class WindowsStateStore : public StateStore {
   absl::StatusOr<StateRead> ReadWithFallback(absl::string_view name) override {
     if (absl::Status s = ValidateStateBlobName(name); !s.ok()) return s;
     absl::MutexLock lock(&mu_);
-    StateRead out;
-    absl::StatusOr<Generation> current = ReadGeneration(name, Path(name, ""));
-    if (current.ok()) {
-      out.bytes = std::move(current->content);
-      return out;
-    }
-    absl::StatusOr<Generation> prev = ReadGeneration(name, Path(name, ".prev"));
-    if (!prev.ok()) {
-      if (absl::IsNotFound(prev.status())) return current.status();
-      if (absl::IsNotFound(current.status())) return prev.status();
-      return absl::DataLossError(absl::StrCat("both generations of state blob \"", name,
-                                              "\" are unusable: ", current.status().message(), "; ",
-                                              prev.status().message()));
-    }
-    out.bytes = std::move(prev->content);
-    out.generation = StateGeneration::kPrevious;
-    out.current_error = current.status();
-    return out;
+    auto content = [&](const char* suffix) -> absl::StatusOr<std::string> {
+      absl::StatusOr<Generation> g = ReadGeneration(name, Path(name, suffix));
+      if (!g.ok()) return g.status();
+      return std::move(g->content);
+    };
+    return PickStateGeneration(
+        name, content(""), [&] { return content(".prev"); }, FallbackOn::kAnyError);
   }
 
   absl::Status Remove(absl::string_view name) override {

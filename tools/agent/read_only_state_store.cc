@@ -35,27 +35,9 @@ class ReadOnlyStateStore : public ports::StateStore {
   }
   absl::StatusOr<ports::StateRead> ReadWithFallback(absl::string_view name) override {
     if (absl::Status s = ports::ValidateStateBlobName(name); !s.ok()) return s;
-    ports::StateRead out;
-    absl::StatusOr<std::string> current = ReadGeneration(name, "");
-    if (current.ok()) {
-      out.bytes = *std::move(current);
-      return out;
-    }
-    if (!absl::IsNotFound(current.status()) && !absl::IsDataLoss(current.status())) {
-      return current.status();
-    }
-    absl::StatusOr<std::string> prev = ReadGeneration(name, ".prev");
-    if (!prev.ok()) {
-      if (absl::IsNotFound(prev.status())) return current.status();
-      if (absl::IsNotFound(current.status())) return prev.status();
-      return absl::DataLossError(absl::StrCat("both generations of state blob \"", name,
-                                              "\" are unusable: ", current.status().message(), "; ",
-                                              prev.status().message()));
-    }
-    out.bytes = *std::move(prev);
-    out.generation = ports::StateGeneration::kPrevious;
-    out.current_error = current.status();
-    return out;
+    return ports::PickStateGeneration(
+        name, ReadGeneration(name, ""), [&] { return ReadGeneration(name, ".prev"); },
+        ports::FallbackOn::kMissingOrDamaged);
   }
   absl::Status Remove(absl::string_view name) override { return Write(name, ""); }
   std::string Location() const override { return root_; }

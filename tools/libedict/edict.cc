@@ -196,28 +196,10 @@ class ReadOnlyStateStore final : public edict::ports::StateStore {
 
   absl::StatusOr<edict::ports::StateRead> ReadWithFallback(absl::string_view name) override {
     if (absl::Status s = edict::ports::ValidateStateBlobName(name); !s.ok()) return s;
-    edict::ports::StateRead out;
-    absl::StatusOr<std::string> current = ReadGeneration(name, Path(name, ""));
-    if (current.ok()) {
-      out.bytes = *std::move(current);
-      return out;
-    }
-    if (!absl::IsNotFound(current.status()) && !absl::IsDataLoss(current.status())) {
-      return current.status();  // unreadable, not damaged
-    }
-    absl::StatusOr<std::string> prev = ReadGeneration(name, Path(name, ".prev"));
-    if (!prev.ok()) {
-      if (absl::IsNotFound(prev.status())) return current.status();
-      if (absl::IsNotFound(current.status())) return prev.status();
-      return absl::DataLossError(std::string("both generations of state blob \"") +
-                                 std::string(name.data(), name.size()) +
-                                 "\" are unusable: " + std::string(current.status().message()) +
-                                 "; " + std::string(prev.status().message()));
-    }
-    out.bytes = *std::move(prev);
-    out.generation = edict::ports::StateGeneration::kPrevious;
-    out.current_error = current.status();
-    return out;
+    return edict::ports::PickStateGeneration(
+        name, ReadGeneration(name, Path(name, "")),
+        [&] { return ReadGeneration(name, Path(name, ".prev")); },
+        edict::ports::FallbackOn::kMissingOrDamaged);
   }
 
  private:
